@@ -1,0 +1,48 @@
+# Two commands: `make run` serves the blog, `make test` runs the whole test suite.
+# Both set up what they need (virtualenv, packages, Debian's chromium for the browser tests).
+
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 5000
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+.PHONY: run test install lint bench system-python chromium
+
+run: $(VENV)/.installed
+	$(BIN)/flask --app blog db upgrade
+	$(BIN)/flask --app blog serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-test chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check blog tests bench
+
+# Debian ships Python without venv/pip; add them when missing.
+system-python:
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  echo "Installing python3-venv (Debian)"; \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv python3-pip; }
+
+$(BIN)/python: | system-python
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+chromium:
+	@[ -x /usr/bin/chromium ] || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }

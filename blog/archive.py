@@ -1,0 +1,104 @@
+"""Finding published posts for readers: pages of the newest, by tag, by month, by permalink, and
+the comment and mention counts shown beside them. Drafts and scheduled posts never come out."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from .extensions import db
+from .models import Comment, CommentKind, CommentStatus, Post, PostStatus, Tag
+from .site_settings import blog_timezone
+
+
+@dataclass(frozen=True)
+class Counts:
+    comments: int = 0
+    mentions: int = 0  # pingbacks, trackbacks and webmentions
+
+
+def published() -> sa.Select:
+    return (
+        db.select(Post)
+        .filter(Post.status == PostStatus.PUBLISHED)
+        .options(selectinload(Post.tags))
+        .order_by(Post.published_at.desc(), Post.id.desc())
+    )
+
+
+def newest_posts(page: int, per_page: int, tag: Tag | None = None):
+    """A Flask-SQLAlchemy Pagination of published posts, newest first (404 past the last page)."""
+    query = published()
+    if tag is not None:
+        query = query.filter(Post.tags.contains(tag))
+    return db.paginate(query, page=page, per_page=per_page, error_out=True)
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    """The start of that month and of the next, in the blog's time zone, as UTC."""
+    zone = blog_timezone()
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def posts_in_month(year: int, month: int) -> list[Post]:
+    start, end = month_bounds(year, month)
+    return list(
+        db.session.execute(
+            published().filter(Post.published_at >= start, Post.published_at < end)
+        ).scalars()
+    )
+
+
+def archive_months() -> list[tuple[int, int, int]]:
+    """(year, month, number of posts) for every month with a published post, newest first."""
+    zone = blog_timezone()
+    dates = db.session.execute(
+        db.select(Post.published_at).filter(Post.status == PostStatus.PUBLISHED)
+    ).scalars()
+    counts = Counter((d.astimezone(zone).year, d.astimezone(zone).month) for d in dates)
+    return [(y, m, n) for (y, m), n in sorted(counts.items(), reverse=True)]
+
+
+def find_published_post(slug: str) -> Post | None:
+    return db.session.execute(published().filter(Post.slug == slug)).scalar_one_or_none()
+
+
+def find_tag(slug: str) -> Tag | None:
+    return db.session.execute(db.select(Tag).filter_by(slug=slug)).scalar_one_or_none()
+
+
+def approved_counts(post_ids: list[int]) -> dict[int, Counts]:
+    """Approved comments and approved mentions per post, in one query."""
+    if not post_ids:
+        return {}
+    is_comment = Comment.kind == CommentKind.COMMENT
+    rows = db.session.execute(
+        db.select(
+            Comment.post_id,
+            sa.func.sum(sa.case((is_comment, 1), else_=0)),
+            sa.func.sum(sa.case((is_comment, 0), else_=1)),
+        )
+        .filter(Comment.post_id.in_(post_ids), Comment.status == CommentStatus.APPROVED)
+        .group_by(Comment.post_id)
+    )
+    counts = {post_id: Counts() for post_id in post_ids}
+    for post_id, comments, mentions in rows:
+        counts[post_id] = Counts(int(comments or 0), int(mentions or 0))
+    return counts
+
+
+def approved_items(post: Post) -> list[Comment]:
+    """Everything approved under a post (comments and mentions), oldest first."""
+    return list(
+        db.session.execute(
+            db.select(Comment)
+            .filter(Comment.post_id == post.id, Comment.status == CommentStatus.APPROVED)
+            .order_by(Comment.created_at, Comment.id)
+        ).scalars()
+    )

@@ -1,0 +1,80 @@
+"""Flask commands: `serve` (web server plus background jobs), `worker` (jobs only), `create-admin`."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .jobs import JobRunner, run_due_jobs
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(serve)
+    app.cli.add_command(worker)
+    app.cli.add_command(create_admin)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--no-jobs", is_flag=True, help="Serve pages only; run `flask worker` separately.")
+@with_appcontext
+def serve(host: str, port: int, no_jobs: bool) -> None:
+    """Serve the blog with waitress, and run the background jobs beside it."""
+    from waitress import serve as waitress_serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = current_app._get_current_object()
+    runner = None
+    if not no_jobs:
+        runner = JobRunner(app, app.config["JOBS_INTERVAL_SECONDS"])
+        runner.start()
+    click.echo(f"Serving the blog at http://{host}:{port}/ (Ctrl-C to stop)")
+    try:
+        waitress_serve(app, host=host, port=port, threads=app.config["SERVER_THREADS"], ident="blog")
+    finally:
+        if runner is not None:
+            runner.stop()
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Run one pass of the due jobs and exit (for cron).")
+@with_appcontext
+def worker(once: bool) -> None:
+    """Run the background jobs (scheduled posts, ...) in their own process."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if once:
+        done = run_due_jobs()
+        click.echo(", ".join(f"{k}: {v}" for k, v in done.items()))
+        return
+    app = current_app._get_current_object()
+    runner = JobRunner(app, app.config["JOBS_INTERVAL_SECONDS"])
+    click.echo("Running background jobs (Ctrl-C to stop)")
+    runner.start()
+    try:
+        while runner._thread.is_alive():
+            runner._thread.join(1)
+    except KeyboardInterrupt:
+        runner.stop()
+
+
+@click.command("create-admin")
+@click.option("--blog-title", prompt=True)
+@click.option("--username", prompt=True)
+@click.option("--email", prompt=True)
+@click.password_option()
+@with_appcontext
+def create_admin(blog_title: str, username: str, email: str, password: str) -> None:
+    """Do the first-run setup from the command line."""
+    from .auth import SetupAlreadyDone, create_administrator
+
+    if len(password) < 8:
+        raise click.BadParameter("use at least 8 characters", param_hint="password")
+    try:
+        create_administrator(blog_title, username, password, email)
+    except SetupAlreadyDone as error:
+        raise click.ClickException("This blog already has an administrator.") from error
+    click.echo(f"Administrator {username} created.")

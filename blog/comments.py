@@ -1,0 +1,128 @@
+"""Visitor comments: checking and storing what the comment form sends, and moving comments
+between pending, approved, spam and trash."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from .discussion import accepts_comments
+from .extensions import db
+from .models import Comment, CommentKind, CommentStatus, Post, utcnow
+
+
+class CommentRejected(ValueError):
+    """The comment cannot be stored; the message says why, in words for the visitor."""
+
+
+@dataclass
+class CommentInput:
+    name: str
+    email: str
+    url: str
+    text: str
+
+
+def normalize_author_url(url: str) -> str:
+    """The commenter's website as an http(s) URL, or "" when it is not one."""
+    url = url.strip()
+    if not url:
+        return ""
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    return url
+
+
+def add_visitor_comment(
+    post: Post,
+    data: CommentInput,
+    *,
+    ip: str,
+    user_agent: str,
+    by_owner: bool = False,
+    now: datetime | None = None,
+) -> Comment:
+    """Store a comment from the form. Visitors' comments wait for approval; the owner's own
+    comments are approved at once (as WordPress does for the post author)."""
+    now = now or utcnow()
+    if not accepts_comments(post):
+        raise CommentRejected("Comments are closed.")
+    text = data.text.strip()
+    if not text:
+        raise CommentRejected("Please type a comment.")
+    if not by_owner:
+        _check_flood(ip, now)
+    _check_duplicate(post, data.name.strip(), data.email.strip(), text)
+    comment = Comment(
+        post=post,
+        kind=CommentKind.COMMENT,
+        status=CommentStatus.APPROVED if by_owner else CommentStatus.PENDING,
+        author_name=data.name.strip()[:250],
+        author_email=data.email.strip()[:254],
+        author_url=normalize_author_url(data.url)[:2000],
+        content=text,
+        ip=ip[:45],
+        user_agent=user_agent[:255],
+        created_at=now,
+    )
+    db.session.add(comment)
+    db.session.commit()
+    return comment
+
+
+def _check_flood(ip: str, now: datetime) -> None:
+    window = timedelta(seconds=current_app.config["COMMENT_FLOOD_SECONDS"])
+    recent = db.session.execute(
+        db.select(Comment.id)
+        .filter(Comment.ip == ip, Comment.kind == CommentKind.COMMENT, Comment.created_at > now - window)
+        .limit(1)
+    ).first()
+    if recent is not None:
+        raise CommentRejected("You are posting comments too quickly. Slow down.")
+
+
+def _check_duplicate(post: Post, name: str, email: str, text: str) -> None:
+    same = db.session.execute(
+        db.select(Comment.id)
+        .filter(
+            Comment.post_id == post.id,
+            Comment.author_name == name,
+            Comment.author_email == email,
+            Comment.content == text,
+            Comment.status != CommentStatus.TRASH,
+        )
+        .limit(1)
+    ).first()
+    if same is not None:
+        raise CommentRejected("Duplicate comment detected; it looks as though you’ve already said that!")
+
+
+def set_comment_status(comment: Comment, status: CommentStatus) -> None:
+    comment.status = status
+    db.session.commit()
+
+
+def comments_with_status(status: CommentStatus, limit: int = 200) -> list[Comment]:
+    """The newest items of one status, with their posts loaded, for the admin screen."""
+    return list(
+        db.session.execute(
+            db.select(Comment)
+            .filter(Comment.status == status)
+            .options(joinedload(Comment.post))
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def count_with_status(status: CommentStatus) -> int:
+    return db.session.execute(
+        db.select(db.func.count(Comment.id)).filter(Comment.status == status)
+    ).scalar_one()

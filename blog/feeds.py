@@ -1,0 +1,40 @@
+"""Atom feeds of published posts, built with feedgen (so the XML is valid by construction)."""
+
+from __future__ import annotations
+
+from feedgen.feed import FeedGenerator
+
+from .models import Post
+from .permalinks import absolute_url_for, post_url
+from .site_settings import get_settings
+
+
+def build_atom_feed(posts: list[Post], *, title: str, self_url: str, alternate_url: str) -> bytes:
+    settings = get_settings()
+    feed = FeedGenerator()
+    feed.id(alternate_url)
+    feed.title(title)
+    if settings["tagline"]:
+        feed.subtitle(settings["tagline"])
+    feed.link(href=alternate_url, rel="alternate", type="text/html")
+    feed.link(href=self_url, rel="self", type="application/atom+xml")
+    feed.generator("blog", uri=absolute_url_for("public.index"))
+    feed.language("en")
+    updated = max((p.updated_at for p in posts), default=None)
+    if updated is not None:
+        feed.updated(updated)
+    authors = {p.author.username for p in posts} or {settings["blog_title"]}
+    feed.author({"name": ", ".join(sorted(authors))})
+    for post in posts:
+        url = post_url(post, external=True)
+        entry = feed.add_entry(order="append")
+        entry.id(url)
+        entry.title(post.title)
+        entry.link(href=url, rel="alternate", type="text/html")
+        entry.published(post.published_at)
+        entry.updated(max(post.updated_at, post.published_at))
+        entry.author({"name": post.author.username})
+        entry.content(post.body_html or " ", type="html")
+        for tag in post.tags:
+            entry.category(term=tag.slug, label=tag.name)
+    return feed.atom_str(pretty=True)

@@ -1,0 +1,44 @@
+"""Public addresses: a post's WordPress-style permalink /YYYY/MM/DD/slug/ (the date in the blog's
+time zone) and absolute URLs built on the configured site URL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import url_for
+
+from .models import Post, utcnow
+from .site_settings import blog_timezone, get_setting
+
+
+def local_time(moment: datetime) -> datetime:
+    """A UTC datetime in the blog's time zone."""
+    return moment.astimezone(blog_timezone())
+
+
+def post_url(post: Post, external: bool = False) -> str:
+    """The post's permalink (its publish date, or now for a post not yet dated)."""
+    day = local_time(post.published_at or utcnow())
+    values = {"year": day.year, "month": day.month, "day": day.day, "slug": post.slug}
+    if external:
+        return absolute_url_for("public.post", **values)
+    return url_for("public.post", **values)
+
+
+def absolute_url_for(endpoint: str, **values) -> str:
+    """An absolute URL, on the site URL from Settings -> General when set, else on the request's host."""
+    site = get_setting("site_url").rstrip("/")
+    if site:
+        return site + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def local_path_or_none(target: str | None) -> str | None:
+    """The target if it is a path on this site, else None: redirects never lead off-site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

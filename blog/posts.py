@@ -1,0 +1,164 @@
+"""Writing posts: saving from the editor (slugs, tags, draft/scheduled/published), deleting, and
+publishing scheduled posts when their time comes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from slugify import slugify
+from sqlalchemy.orm import selectinload
+
+from .extensions import db
+from .models import Post, PostStatus, Tag, User, utcnow
+from .rendering import render_markdown
+
+SLUG_MAX_CHARS = 190
+
+
+class SlugTaken(ValueError):
+    """The slug typed in the editor belongs to another post."""
+
+
+@dataclass
+class PostInput:
+    """What the editor sends, already checked for form-level errors."""
+
+    title: str
+    body: str
+    tags: str = ""
+    slug: str = ""
+    publish_date: datetime | None = None  # aware UTC, or None for "now"
+    allow_comments: bool = True
+    allow_pings: bool = True
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tag names from a comma-separated list: trimmed, de-duplicated (case-insensitively), in order."""
+    seen, names = set(), []
+    for raw in text.split(","):
+        name = " ".join(raw.split())[:100]
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    return names
+
+
+def _tags_for(names: list[str]) -> list[Tag]:
+    tags = []
+    for name in names:
+        slug = slugify(name, max_length=120) or "tag"
+        tag = db.session.execute(db.select(Tag).filter_by(slug=slug)).scalar_one_or_none()
+        if tag is None:
+            tag = Tag(name=name, slug=slug)
+            db.session.add(tag)
+        tags.append(tag)
+    return tags
+
+
+def _slug_in_use(slug: str, post: Post | None) -> bool:
+    query = db.select(Post.id).filter(Post.slug == slug)
+    if post is not None and post.id is not None:
+        query = query.filter(Post.id != post.id)
+    return db.session.execute(query.limit(1)).first() is not None
+
+
+def choose_slug(wanted: str, title: str, post: Post | None = None) -> str:
+    """The slug to use: the one typed (must be free), else one made from the title, made unique."""
+    if wanted.strip():
+        slug = slugify(wanted, max_length=SLUG_MAX_CHARS, word_boundary=True) or "post"
+        if _slug_in_use(slug, post):
+            raise SlugTaken(f"The slug “{slug}” is already used by another post.")
+        return slug
+    base = slugify(title, max_length=SLUG_MAX_CHARS, word_boundary=True) or "post"
+    slug, n = base, 2
+    while _slug_in_use(slug, post):
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+def save_post(
+    post: Post | None, data: PostInput, *, publish: bool, author: User, now: datetime | None = None
+) -> Post:
+    """Create or update a post and commit. `publish` False keeps (or makes) it a draft; True
+    publishes it now, or schedules it when its publish date is in the future."""
+    now = now or utcnow()
+    slug = choose_slug(data.slug, data.title, post)  # may raise SlugTaken: nothing changed yet
+    with db.session.no_autoflush:
+        tags = _tags_for(parse_tags(data.tags))
+    if post is None:
+        post = Post(author=author, created_at=now)
+        db.session.add(post)
+    post.title = data.title
+    post.slug = slug
+    post.body_markdown = data.body
+    post.body_html = render_markdown(data.body)
+    post.tags = tags
+    post.allow_comments = data.allow_comments
+    post.allow_pings = data.allow_pings
+    post.updated_at = now
+    if not publish:
+        post.status = PostStatus.DRAFT
+        post.published_at = data.publish_date
+    elif data.publish_date is not None and data.publish_date > now:
+        post.status = PostStatus.SCHEDULED
+        post.published_at = data.publish_date
+    else:
+        post.status = PostStatus.PUBLISHED
+        post.published_at = data.publish_date or post.published_at or now
+        if post.published_at > now:  # a draft once dated in the future, published now
+            post.published_at = now
+    db.session.commit()
+    return post
+
+
+def preview_post(data: PostInput, author: User, post: Post | None = None) -> Post:
+    """An unsaved Post holding what the editor shows, rendered exactly as publishing would."""
+    preview = Post(
+        id=post.id if post else None,
+        title=data.title,
+        slug=slugify(data.slug or data.title, max_length=SLUG_MAX_CHARS) or "post",
+        body_markdown=data.body,
+        body_html=render_markdown(data.body),
+        status=PostStatus.DRAFT,
+        published_at=data.publish_date or (post.published_at if post else None) or utcnow(),
+        author_id=author.id,
+        allow_comments=data.allow_comments,
+        allow_pings=data.allow_pings,
+    )
+    preview.author = author
+    preview.tags = [Tag(name=name, slug=slugify(name) or "tag") for name in parse_tags(data.tags)]
+    return preview
+
+
+def delete_post(post: Post) -> None:
+    """Delete the post with its comments (and everything else shown under it)."""
+    db.session.delete(post)
+    db.session.commit()
+
+
+def publish_due_posts(now: datetime | None = None) -> list[Post]:
+    """Publish every scheduled post whose time has come; returns those this call published.
+    The conditional UPDATE makes sure two processes never both publish the same post."""
+    now = now or utcnow()
+    due = db.session.execute(
+        db.select(Post.id).filter(Post.status == PostStatus.SCHEDULED, Post.published_at <= now)
+    ).scalars().all()
+    published = []
+    for post_id in due:
+        result = db.session.execute(
+            db.update(Post)
+            .where(Post.id == post_id, Post.status == PostStatus.SCHEDULED)
+            .values(status=PostStatus.PUBLISHED)
+        )
+        if result.rowcount == 1:
+            published.append(post_id)
+    db.session.commit()
+    if not published:
+        return []
+    return list(
+        db.session.execute(
+            db.select(Post).filter(Post.id.in_(published)).options(selectinload(Post.tags))
+        ).scalars()
+    )

@@ -1,0 +1,98 @@
+"""Turning text into HTML: a post's Markdown into sanitised HTML, a visitor's comment into escaped
+text with its URLs linked, and post HTML into plain-text excerpts."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import markdown
+from markdown.extensions.toc import slugify_unicode
+import nh3
+from bs4 import BeautifulSoup
+from linkify_it import LinkifyIt
+from markupsafe import Markup, escape
+
+MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "footnotes", "toc", "sane_lists"]
+MARKDOWN_CONFIG = {"toc": {"slugify": slugify_unicode}}
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details", "div",
+    "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+    "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub",
+    "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "*": {"class", "id", "title", "lang", "dir"},
+    "a": {"href", "rel", "hreflang"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan", "scope"},
+    "ol": {"start", "reversed", "type"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "abbr": {"title"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render_markdown(source: str) -> str:
+    """The post's Markdown as HTML, sanitised with nh3: safe to store and to show as is."""
+    html = markdown.markdown(source, extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
+    return sanitize_html(html)
+
+
+def sanitize_html(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def _linkifier() -> LinkifyIt:
+    # Only explicit http(s):// and www. links; "example.com" in a sentence stays text.
+    return LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": False})
+
+
+def render_comment_text(text: str) -> Markup:
+    """A visitor's plain text as HTML: escaped, bare URLs linked with rel="nofollow ugc", line
+    breaks kept as <br> and blank lines as paragraphs."""
+    linkify = _linkifier()
+    paragraphs = [p for p in re.split(r"\r?\n\s*\r?\n", text.strip()) if p.strip()]
+    out = []
+    for para in paragraphs:
+        pieces, last = [], 0
+        for match in linkify.match(para) or []:
+            pieces.append(escape(para[last : match.index]))
+            pieces.append(
+                Markup('<a href="{}" rel="nofollow ugc">{}</a>').format(match.url, match.text)
+            )
+            last = match.last_index
+        pieces.append(escape(para[last:]))
+        html = Markup("").join(pieces)
+        html = Markup(re.sub(r"\r?\n", "<br>\n", str(html)))
+        out.append(Markup("<p>{}</p>").format(html))
+    return Markup("\n").join(out)
+
+
+def html_to_text(html: str) -> str:
+    """The visible text of an HTML fragment, with whitespace folded."""
+    text = BeautifulSoup(html, "html.parser").get_text(" ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def make_excerpt(html: str, max_chars: int = 250) -> str:
+    """A plain-text excerpt of post HTML, cut at a word boundary with an ellipsis when cut."""
+    text = html_to_text(html)
+    if len(text) <= max_chars:
+        return text
+    cut = text[:max_chars]
+    space = cut.rfind(" ")
+    if space > max_chars // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–—") + "…"

@@ -1,0 +1,30 @@
+"""What every template can use: the blog's settings, permalinks, and dates in the blog's zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+from .permalinks import local_time, post_url
+from .rendering import render_comment_text
+from .site_settings import get_settings
+
+
+def format_date(moment: datetime | None, fmt: str = "%B %-d, %Y") -> str:
+    return "" if moment is None else local_time(moment).strftime(fmt)
+
+
+def format_datetime(moment: datetime | None) -> str:
+    return format_date(moment, "%B %-d, %Y at %H:%M")
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(post_url=post_url)
+    app.jinja_env.filters.update(
+        date=format_date, datetime=format_datetime, comment_text=render_comment_text
+    )
+
+    @app.context_processor
+    def _inject_site():
+        return {"site": get_settings()}

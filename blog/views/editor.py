@@ -1,0 +1,122 @@
+"""The admin's writing desk: the posts list, the editor (draft, preview, publish, schedule), delete."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import archive
+from ..extensions import db
+from ..forms import PostForm
+from ..models import Post
+from ..permalinks import local_time, post_url
+from ..posts import PostInput, SlugTaken, delete_post, preview_post, save_post
+from ..site_settings import blog_timezone, get_setting
+from ..templating import format_datetime
+
+bp = Blueprint("editor", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _login_first():
+    return None
+
+
+@bp.get("/")
+def dashboard():
+    return redirect(url_for("editor.posts"))
+
+
+@bp.get("/posts")
+def posts():
+    rows = db.session.execute(
+        db.select(Post).order_by(db.func.coalesce(Post.published_at, Post.updated_at).desc(), Post.id.desc())
+    ).scalars().all()
+    return render_template(
+        "editor/posts.html", posts=rows, counts=archive.approved_counts([p.id for p in rows])
+    )
+
+
+@bp.route("/posts/new", methods=["GET", "POST"])
+def new_post():
+    return _edit(None)
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+def edit_post(post_id):
+    return _edit(db.get_or_404(Post, post_id))
+
+
+def _form_for(post: Post | None) -> PostForm:
+    if request.method == "POST":
+        return PostForm()
+    if post is None:
+        return PostForm(
+            allow_comments=get_setting("default_comment_status"),
+            allow_pings=get_setting("default_ping_status"),
+        )
+    return PostForm(
+        title=post.title,
+        body=post.body_markdown,
+        tags=", ".join(t.name for t in post.tags),
+        slug=post.slug,
+        publish_date=local_time(post.published_at).replace(tzinfo=None) if post.published_at else None,
+        allow_comments=post.allow_comments,
+        allow_pings=post.allow_pings,
+    )
+
+
+def _input_from(form: PostForm) -> PostInput:
+    date = form.publish_date.data
+    return PostInput(
+        title=form.title.data.strip(),
+        body=form.body.data or "",
+        tags=form.tags.data or "",
+        slug=(form.slug.data or "").strip(),
+        publish_date=date.replace(tzinfo=blog_timezone()).astimezone(UTC) if date else None,
+        allow_comments=form.allow_comments.data,
+        allow_pings=form.allow_pings.data,
+    )
+
+
+def _edit(post: Post | None):
+    form = _form_for(post)
+    action = request.form.get("action", "draft")
+    if request.method == "GET" or not form.validate():
+        status = 400 if request.method == "POST" else 200
+        return render_template("editor/edit_post.html", form=form, post=post), status
+    data = _input_from(form)
+    if action == "preview":
+        return render_template(
+            "editor/edit_post.html", form=form, post=post, preview=preview_post(data, current_user, post)
+        )
+    try:
+        saved = save_post(post, data, publish=action == "publish", author=current_user)
+    except SlugTaken as error:
+        form.slug.errors = [*form.slug.errors, str(error)]
+        return render_template("editor/edit_post.html", form=form, post=post), 400
+    flash(_saved_message(saved), "success")
+    return redirect(url_for("editor.edit_post", post_id=saved.id))
+
+
+def _saved_message(post: Post) -> str:
+    if post.is_published:
+        return f"Post published. It is at {post_url(post)}"
+    if post.is_scheduled:
+        return f"Post scheduled for {format_datetime(post.published_at)}."
+    return "Draft saved."
+
+
+@bp.route("/posts/<int:post_id>/delete", methods=["GET", "POST"])
+def delete(post_id):
+    post = db.get_or_404(Post, post_id)
+    if request.method == "GET":
+        count = archive.approved_counts([post.id])[post.id]
+        return render_template("editor/delete_post.html", post=post, counts=count)
+    title = post.title
+    delete_post(post)
+    flash(f"“{title}” was deleted.", "success")
+    return redirect(url_for("editor.posts"))

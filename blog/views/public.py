@@ -1,0 +1,163 @@
+"""What readers see: home, posts with their comments, tag and month archives, Atom feeds."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import archive
+from ..comments import CommentInput, CommentRejected, add_visitor_comment
+from ..discussion import accepts_comments
+from ..extensions import db
+from ..feeds import build_atom_feed
+from ..forms import CommentForm
+from ..models import Post
+from ..permalinks import absolute_url_for, local_time, post_url
+from ..site_settings import get_setting
+
+bp = Blueprint("public", __name__)
+
+POST_RULE = "/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/"
+
+
+@bp.get("/", defaults={"page": 1})
+@bp.get("/page/<int:page>/")
+def index(page):
+    pagination = archive.newest_posts(page, get_setting("posts_per_page"))
+    return render_template(
+        "public/index.html",
+        pagination=pagination,
+        counts=archive.approved_counts([p.id for p in pagination.items]),
+        page_endpoint="public.index",
+        page_args={},
+    )
+
+
+@bp.get(POST_RULE)
+def post(year, month, day, slug):
+    found = archive.find_published_post(slug)
+    if found is None:
+        abort(404)
+    canonical = post_url(found)
+    if canonical != request.path:  # the date in the URL is not the post's: send to the right one
+        return redirect(canonical, code=301)
+    return render_post(found, CommentForm())
+
+
+def render_post(post: Post, form: CommentForm, status: int = 200):
+    items = archive.approved_items(post)
+    return (
+        render_template(
+            "public/post.html",
+            post=post,
+            items=items,
+            counts=archive.approved_counts([post.id])[post.id],
+            form=form,
+            comments_open=accepts_comments(post),
+        ),
+        status,
+    )
+
+
+@bp.post("/comment/<int:post_id>")
+def comment(post_id):
+    post = db.get_or_404(Post, post_id)
+    if not post.is_published:
+        abort(404)
+    form = CommentForm()
+    valid = form.validate()
+    if get_setting("require_name_email") and not current_user.is_authenticated:
+        valid = form.require_name_and_email() and valid
+    if not valid:
+        return render_post(post, form, 400)
+    data = CommentInput(form.name.data or "", form.email.data or "", form.url.data or "", form.content.data)
+    if current_user.is_authenticated:
+        data.name = data.name or current_user.username
+        data.email = data.email or current_user.email
+    try:
+        comment = add_visitor_comment(
+            post,
+            data,
+            ip=request.remote_addr or "",
+            user_agent=request.user_agent.string,
+            by_owner=current_user.is_authenticated,
+        )
+    except CommentRejected as error:
+        form.content.errors = [*form.content.errors, str(error)]
+        return render_post(post, form, 400)
+    if comment.status == "approved":
+        flash("Your comment was published.", "success")
+        return redirect(f"{post_url(post)}#comment-{comment.id}")
+    flash("Thank you! Your comment is awaiting moderation.", "info")
+    return redirect(f"{post_url(post)}#comments")
+
+
+@bp.get("/tag/<slug>/", defaults={"page": 1})
+@bp.get("/tag/<slug>/page/<int:page>/")
+def tag(slug, page):
+    found = archive.find_tag(slug)
+    if found is None:
+        abort(404)
+    pagination = archive.newest_posts(page, get_setting("posts_per_page"), tag=found)
+    if not pagination.items:
+        abort(404)
+    return render_template(
+        "public/tag.html",
+        tag=found,
+        pagination=pagination,
+        counts=archive.approved_counts([p.id for p in pagination.items]),
+        page_endpoint="public.tag",
+        page_args={"slug": slug},
+    )
+
+
+@bp.get("/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/")
+def month(year, month):
+    if not 1 <= month <= 12:
+        abort(404)
+    posts = archive.posts_in_month(year, month)
+    if not posts:
+        abort(404)
+    return render_template(
+        "public/month.html",
+        posts=posts,
+        month_start=local_time(archive.month_bounds(year, month)[0]),
+        counts=archive.approved_counts([p.id for p in posts]),
+    )
+
+
+@bp.get("/archives/")
+def archives():
+    return render_template("public/archives.html", months=archive.archive_months())
+
+
+@bp.get("/feed/")
+def feed():
+    posts = archive.newest_posts(1, get_setting("posts_per_page")).items
+    body = build_atom_feed(
+        posts,
+        title=get_setting("blog_title"),
+        self_url=absolute_url_for("public.feed"),
+        alternate_url=absolute_url_for("public.index"),
+    )
+    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
+
+
+@bp.get("/tag/<slug>/feed/")
+def tag_feed(slug):
+    found = archive.find_tag(slug)
+    if found is None:
+        abort(404)
+    posts = archive.newest_posts(1, get_setting("posts_per_page"), tag=found).items
+    body = build_atom_feed(
+        posts,
+        title=f"{get_setting('blog_title')} » {found.name}",
+        self_url=absolute_url_for("public.tag_feed", slug=slug),
+        alternate_url=absolute_url_for("public.tag", slug=slug),
+    )
+    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
+
+
+@bp.app_context_processor
+def _feed_links():
+    return {"main_feed_url": url_for("public.feed")}
