@@ -28,3 +28,13 @@ SERVER_THREADS = 8
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no "form expired" after a long edit
+
+# Outbound HTTP for linkbacks (blog/linkbacks/http.py): every discovery, sending and verification
+# request obeys these. Private and loopback addresses are refused unless LINKBACK_ALLOW_PRIVATE.
+LINKBACK_CONNECT_TIMEOUT_SECONDS = 5
+LINKBACK_READ_TIMEOUT_SECONDS = 10
+LINKBACK_TOTAL_TIMEOUT_SECONDS = 20
+LINKBACK_MAX_BYTES = 1_000_000
+LINKBACK_MAX_REDIRECTS = 5
+LINKBACK_ALLOW_PRIVATE = False
+LINKBACK_ALLOWED_NETWORKS: list[str] = []  # non-public networks to allow anyway, e.g. ["10.0.0.0/8"]

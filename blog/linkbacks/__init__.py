@@ -1,0 +1,1 @@
+"""Talking to other blogs: outbound HTTP, discovery, sending, receiving, verification."""
