@@ -1,0 +1,136 @@
+"""One attempt to deliver one linkback, returning an Outcome: remote faults, HTTP errors and
+network failures are values here, classified as delivered, final, or worth retrying."""
+
+from __future__ import annotations
+
+import enum
+import xmlrpc.client
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
+
+from . import faults
+from .discovery import Endpoints, endpoints_from
+from .http import AddressNotAllowed, FetchError, FetchPolicy, FetchResult, TooManyRedirects, URLNotAllowed, fetch
+from .xmlrpc_wire import MALFORMED, dumps_call, loads
+
+RETRYABLE_HTTP = {408, 425, 429}
+
+
+class Result(enum.StrEnum):
+    SENT = "sent"
+    ALREADY_REGISTERED = "already_registered"
+    NO_ENDPOINT = "no_endpoint"
+    FAILED = "failed"  # final: never retried
+    TRANSIENT = "transient"  # worth another try later
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    detail: str = ""
+    endpoint: str | None = None
+    http_status: int | None = None
+    fault_code: int | None = None
+
+    @property
+    def is_delivered(self) -> bool:
+        return self.result in (Result.SENT, Result.ALREADY_REGISTERED)
+
+
+def _network_failure(error: FetchError, what: str) -> Outcome:
+    if isinstance(error, AddressNotAllowed):
+        return Outcome(Result.FAILED, f"Not sent: {what} is on a private or local network address.")
+    if isinstance(error, URLNotAllowed):
+        return Outcome(Result.FAILED, f"Not sent: {what} is not an http(s) address we may fetch ({error}).")
+    if isinstance(error, TooManyRedirects):
+        return Outcome(Result.FAILED, f"{what} redirects too many times.")
+    return Outcome(Result.TRANSIENT, f"Could not reach {what}: {error}")
+
+
+def _http_failure(page: FetchResult, what: str, endpoint: str | None = None) -> Outcome:
+    result = Result.TRANSIENT if page.status >= 500 or page.status in RETRYABLE_HTTP else Result.FAILED
+    return Outcome(result, f"{what} answered HTTP {page.status}.", endpoint=endpoint, http_status=page.status)
+
+
+def discover_target(target: str, policy: FetchPolicy) -> Endpoints | Outcome:
+    """The target's endpoints, or an Outcome saying why they could not be read."""
+    try:
+        page = fetch(target, policy=policy)
+    except FetchError as error:
+        return _network_failure(error, "the linked page")
+    if page.status >= 500 or page.status in RETRYABLE_HTTP:
+        return _http_failure(page, "The linked page")
+    return endpoints_from(page, target)
+
+
+def send_pingback(endpoint: str, source: str, target: str, policy: FetchPolicy) -> Outcome:
+    """Call pingback.ping(source, target) on the endpoint and classify the answer (PB-10..12)."""
+    body = dumps_call("pingback.ping", (source, target))
+    try:
+        answer = fetch(
+            endpoint, policy=policy, method="POST", data=body, headers={"Content-Type": "text/xml"}
+        )
+    except FetchError as error:
+        return _with_endpoint(_network_failure(error, "the pingback server"), endpoint)
+    if answer.status != 200:
+        return _http_failure(answer, "The pingback server", endpoint)
+    try:
+        loads(answer.body)
+    except xmlrpc.client.Fault as fault:
+        return _fault_outcome(fault.faultCode, str(fault.faultString), endpoint)
+    except MALFORMED:
+        return Outcome(
+            Result.FAILED, "The pingback server's answer is not XML-RPC.", endpoint=endpoint, http_status=200
+        )
+    return Outcome(Result.SENT, "Pingback accepted.", endpoint=endpoint, http_status=200)
+
+
+def _fault_outcome(code, message: str, endpoint: str) -> Outcome:
+    code = code if isinstance(code, int) else faults.GENERIC
+    words = faults.describe_fault(code, message)
+    if code == faults.ALREADY_REGISTERED:
+        return Outcome(Result.ALREADY_REGISTERED, words, endpoint=endpoint, fault_code=code)
+    result = Result.TRANSIENT if code in faults.TRANSIENT_FAULTS else Result.FAILED
+    return Outcome(result, words, endpoint=endpoint, fault_code=code)
+
+
+def _with_endpoint(outcome: Outcome, endpoint: str) -> Outcome:
+    return Outcome(outcome.result, outcome.detail, endpoint, outcome.http_status, outcome.fault_code)
+
+
+def send_trackback(
+    ping_url: str, *, url: str, title: str, excerpt: str, blog_name: str, policy: FetchPolicy
+) -> Outcome:
+    """POST a TrackBack ping (TB-2/TB-3) in UTF-8 and read the <error> answer (TB-4/TB-5)."""
+    body = urlencode({"url": url, "title": title, "excerpt": excerpt, "blog_name": blog_name}, encoding="utf-8")
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    try:
+        answer = fetch(ping_url, policy=policy, method="POST", data=body.encode("ascii"), headers=headers)
+    except FetchError as error:
+        return _with_endpoint(_network_failure(error, "the trackback URL"), ping_url)
+    if answer.status >= 500 or answer.status in RETRYABLE_HTTP:
+        return _http_failure(answer, "The trackback URL", ping_url)
+    try:
+        root = ElementTree.fromstring(answer.body)
+    except (ElementTree.ParseError, DefusedXmlException, ValueError):
+        root = None
+    error = (root.findtext("error") or "").strip() if root is not None and root.tag == "response" else ""
+    if not error:  # not a TrackBack response: judge by the HTTP status, else say what came back
+        if answer.status >= 400:
+            return _http_failure(answer, "The trackback URL", ping_url)
+        what = "XML but not a TrackBack response" if root is not None else (
+            f"not TrackBack XML (HTTP {answer.status}, {answer.content_type or 'no content type'})"
+        )
+        return Outcome(Result.FAILED, f"The answer is {what}.", endpoint=ping_url, http_status=answer.status)
+    if error == "0":  # TB-5: judge by <error>, not by the status code
+        return Outcome(Result.SENT, "Trackback accepted.", endpoint=ping_url, http_status=answer.status)
+    message = " ".join((root.findtext("message") or "").split())[:300]
+    return Outcome(
+        Result.FAILED,
+        f"The blog refused the trackback: “{message}”" if message else "The blog refused the trackback.",
+        endpoint=ping_url,
+        http_status=answer.status,
+    )
