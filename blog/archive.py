@@ -47,7 +47,11 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 
 
 def posts_in_month(year: int, month: int) -> list[Post]:
-    start, end = month_bounds(year, month)
+    """Published posts of that month in the blog's time zone; none for a month out of range."""
+    try:
+        start, end = month_bounds(year, month)
+    except (ValueError, OverflowError):  # month 13, year 0, year 9999's December, ...
+        return []
     return list(
         db.session.execute(
             published().filter(Post.published_at >= start, Post.published_at < end)

@@ -8,6 +8,7 @@ from flask import Flask, current_app, redirect, request, url_for
 
 from .extensions import db, login_manager
 from .models import LoginFailure, User, utcnow
+from .permalinks import local_path_or_none
 from .site_settings import save_settings
 
 
@@ -58,9 +59,12 @@ def login_refused_until(ip: str, now: datetime | None = None) -> datetime | None
         .scalars()
         .all()
     )
-    if len(failures) < current_app.config["LOGIN_MAX_FAILURES"]:
+    limit = max(1, current_app.config["LOGIN_MAX_FAILURES"])
+    if len(failures) < limit:
         return None
-    return failures[0] + window
+    # Newest first: the lock ends when the limit-th newest failure leaves the window, as then
+    # fewer than `limit` remain (the newest failure plus the window would be too late).
+    return failures[limit - 1] + window
 
 
 def record_login_failure(ip: str, now: datetime | None = None) -> None:
@@ -74,6 +78,14 @@ def record_login_failure(ip: str, now: datetime | None = None) -> None:
 def clear_login_failures(ip: str) -> None:
     db.session.execute(db.delete(LoginFailure).where(LoginFailure.ip == ip))
     db.session.commit()
+
+
+def safe_redirect_path(target: str | None) -> str | None:
+    """Where to send the user back to (a `next` or `back` value), or None: only a path on this site,
+    and never one with control characters or spaces (a CR/LF would break the Location header)."""
+    if target and any(ch.isspace() or not ch.isprintable() for ch in target):
+        return None
+    return local_path_or_none(target)
 
 
 @login_manager.user_loader

@@ -16,7 +16,22 @@ from .models import Comment, CommentKind, CommentStatus, Post, utcnow
 
 
 class CommentRejected(ValueError):
-    """The comment cannot be stored; the message says why, in words for the visitor."""
+    """The comment cannot be stored; the message says why, in words for the visitor, and
+    `status_code` is the HTTP status the form comes back with."""
+
+    status_code = 400
+
+
+class CommentsClosed(CommentRejected):
+    status_code = 403
+
+
+class CommentFlood(CommentRejected):
+    status_code = 429  # Too Many Requests, as WordPress answers a comment flood
+
+
+class DuplicateComment(CommentRejected):
+    status_code = 409  # Conflict, as WordPress answers a duplicate comment
 
 
 @dataclass
@@ -35,7 +50,11 @@ def normalize_author_url(url: str) -> str:
     if "://" not in url:
         url = "http://" + url
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    try:
+        parts.port  # noqa: B018 - "javascript:alert(1)" became host "javascript", port "alert(1)"
+    except ValueError:
         return ""
     return url
 
@@ -53,7 +72,7 @@ def add_visitor_comment(
     comments are approved at once (as WordPress does for the post author)."""
     now = now or utcnow()
     if not accepts_comments(post):
-        raise CommentRejected("Comments are closed.")
+        raise CommentsClosed("Comments are closed.")
     text = data.text.strip()
     if not text:
         raise CommentRejected("Please type a comment.")
@@ -85,7 +104,7 @@ def _check_flood(ip: str, now: datetime) -> None:
         .limit(1)
     ).first()
     if recent is not None:
-        raise CommentRejected("You are posting comments too quickly. Slow down.")
+        raise CommentFlood("You are posting comments too quickly. Slow down.")
 
 
 def _check_duplicate(post: Post, name: str, email: str, text: str) -> None:
@@ -101,7 +120,7 @@ def _check_duplicate(post: Post, name: str, email: str, text: str) -> None:
         .limit(1)
     ).first()
     if same is not None:
-        raise CommentRejected("Duplicate comment detected; it looks as though you’ve already said that!")
+        raise DuplicateComment("Duplicate comment detected; it looks as though you’ve already said that!")
 
 
 def set_comment_status(comment: Comment, status: CommentStatus) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from feedgen.feed import FeedGenerator
 
 from .models import Post
@@ -9,7 +11,13 @@ from .permalinks import absolute_url_for, post_url
 from .site_settings import get_settings
 
 
+def entry_updated(post: Post) -> datetime:
+    """When the post last changed for a reader: its last edit, or its going live if later."""
+    return max(post.updated_at, post.published_at)
+
+
 def build_atom_feed(posts: list[Post], *, title: str, self_url: str, alternate_url: str) -> bytes:
+    """The Atom document (UTF-8 bytes) for these posts, newest first as given."""
     settings = get_settings()
     feed = FeedGenerator()
     feed.id(alternate_url)
@@ -20,7 +28,8 @@ def build_atom_feed(posts: list[Post], *, title: str, self_url: str, alternate_u
     feed.link(href=self_url, rel="self", type="application/atom+xml")
     feed.generator("blog", uri=absolute_url_for("public.index"))
     feed.language("en")
-    updated = max((p.updated_at for p in posts), default=None)
+    # The feed changed when its newest entry did (a scheduled post goes live after its last save).
+    updated = max((entry_updated(p) for p in posts), default=None)
     if updated is not None:
         feed.updated(updated)
     authors = {p.author.username for p in posts} or {settings["blog_title"]}
@@ -32,7 +41,7 @@ def build_atom_feed(posts: list[Post], *, title: str, self_url: str, alternate_u
         entry.title(post.title)
         entry.link(href=url, rel="alternate", type="text/html")
         entry.published(post.published_at)
-        entry.updated(max(post.updated_at, post.published_at))
+        entry.updated(entry_updated(post))
         entry.author({"name": post.author.username})
         entry.content(post.body_html or " ", type="html")
         for tag in post.tags:

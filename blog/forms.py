@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from flask import current_app
@@ -20,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import (
     URL,
+    DataRequired,
     Email,
     InputRequired,
     Length,
@@ -31,6 +33,17 @@ from wtforms.validators import (
 
 USERNAME_RULE = Regexp(r"^[\w.@+-]+$", message="Use letters, digits and . @ + - _ only.")
 DATE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+DATE_MESSAGE = "Enter the date as YYYY-MM-DD HH:MM"
+# Years whose dates survive conversion between any two time zones (datetime ends at 1 and 9999).
+DATE_YEARS = (1000, 9998)
+
+
+def strip_whitespace(value):
+    """Field filter: surrounding whitespace is never meaningful in one-line fields."""
+    return value.strip() if isinstance(value, str) else value
+
+
+STRIP = [strip_whitespace]
 
 
 class MaxConfiguredLength:
@@ -45,13 +58,25 @@ class MaxConfiguredLength:
             raise ValidationError(f"This is too long: at most {limit:,} characters.")
 
 
+class LocalDateTimeField(DateTimeLocalField):
+    """A datetime-local field that says what it expects when the text is not a date."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(f"{DATE_MESSAGE}.") from error
+
+
 class SetupForm(FlaskForm):
-    blog_title = StringField("Blog title", validators=[InputRequired(), Length(max=250)])
-    username = StringField("Username", validators=[InputRequired(), Length(max=60), USERNAME_RULE])
+    blog_title = StringField("Blog title", filters=STRIP, validators=[DataRequired(), Length(max=250)])
+    username = StringField(
+        "Username", filters=STRIP, validators=[DataRequired(), Length(max=60), USERNAME_RULE]
+    )
     password = PasswordField(
         "Password", validators=[InputRequired(), Length(min=8, message="Use at least 8 characters.")]
     )
-    email = EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", filters=STRIP, validators=[DataRequired(), Email(), Length(max=254)])
     submit = SubmitField("Install")
 
 
@@ -63,12 +88,14 @@ class LoginForm(FlaskForm):
 
 class PostForm(FlaskForm):
     title = StringField(
-        "Title", validators=[InputRequired(message="Please give the post a title."), Length(max=250)]
+        "Title",
+        filters=STRIP,
+        validators=[DataRequired(message="Please give the post a title."), Length(max=250)],
     )
     body = TextAreaField("Content", validators=[MaxConfiguredLength("POST_MAX_CHARS")])
     tags = StringField("Tags", validators=[Length(max=2000)])
-    slug = StringField("Slug", validators=[Optional(), Length(max=190)])
-    publish_date = DateTimeLocalField(
+    slug = StringField("Slug", filters=STRIP, validators=[Optional(), Length(max=190)])
+    publish_date = LocalDateTimeField(
         "Publish date",
         format=DATE_FORMATS,
         validators=[Optional()],
@@ -78,8 +105,9 @@ class PostForm(FlaskForm):
     allow_pings = BooleanField("Allow pingbacks & trackbacks", default=True)
 
     def validate_publish_date(self, field):
-        if field.raw_data and field.raw_data[0].strip() and field.data is None:
-            raise ValidationError("Enter the date as YYYY-MM-DD HH:MM.")
+        first, last = DATE_YEARS
+        if field.data is not None and not first <= field.data.year <= last:
+            raise ValidationError(f"{DATE_MESSAGE}, with a year from {first} to {last}.")
 
 
 class CommentForm(FlaskForm):
@@ -108,12 +136,16 @@ def _timezone_choices() -> list[str]:
     return sorted(available_timezones() - {"localtime", "Factory"})
 
 
+SITE_URL_MESSAGE = "Enter a full URL such as https://example.com"
+
+
 class GeneralSettingsForm(FlaskForm):
-    blog_title = StringField("Blog title", validators=[InputRequired(), Length(max=250)])
-    tagline = StringField("Tagline", validators=[Length(max=250)])
+    blog_title = StringField("Blog title", filters=STRIP, validators=[DataRequired(), Length(max=250)])
+    tagline = StringField("Tagline", filters=STRIP, validators=[Length(max=250)])
     site_url = URLField(
         "Site URL",
-        validators=[Optional(), URL(require_tld=False, message="Enter a full URL such as https://example.com")],
+        filters=STRIP,
+        validators=[Optional(), URL(require_tld=False, message=SITE_URL_MESSAGE)],
     )
     posts_per_page = IntegerField(
         "Posts per page", validators=[InputRequired(), NumberRange(min=1, max=100)]
@@ -124,3 +156,10 @@ class GeneralSettingsForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = _timezone_choices()
+
+    def validate_site_url(self, field):
+        # Paths are appended to the site URL, so a query or fragment would swallow them.
+        url = field.data or ""
+        parts = urlsplit(url)
+        if parts.query or parts.fragment or url.endswith(("?", "#")):
+            raise ValidationError(f"{SITE_URL_MESSAGE} (without ? or #).")

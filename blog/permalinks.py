@@ -17,10 +17,16 @@ def local_time(moment: datetime) -> datetime:
     return moment.astimezone(blog_timezone())
 
 
-def post_url(post: Post, external: bool = False) -> str:
-    """The post's permalink (its publish date, or now for a post not yet dated)."""
+def permalink_values(post: Post) -> dict:
+    """The parts of the post's permalink: its publish date (or now, for a post not yet dated) in the
+    blog's time zone, and its slug."""
     day = local_time(post.published_at or utcnow())
-    values = {"year": day.year, "month": day.month, "day": day.day, "slug": post.slug}
+    return {"year": day.year, "month": day.month, "day": day.day, "slug": post.slug}
+
+
+def post_url(post: Post, external: bool = False) -> str:
+    """The post's permalink, /YYYY/MM/DD/slug/."""
+    values = permalink_values(post)
     if external:
         return absolute_url_for("public.post", **values)
     return url_for("public.post", **values)

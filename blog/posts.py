@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from slugify import slugify
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
-from .models import Post, PostStatus, Tag, User, utcnow
+from .models import Comment, CommentKind, Post, PostStatus, Tag, User, utcnow
 from .rendering import render_markdown
 
 SLUG_MAX_CHARS = 190
@@ -45,15 +46,27 @@ def parse_tags(text: str) -> list[str]:
 
 
 def _tags_for(names: list[str]) -> list[Tag]:
-    tags = []
+    """The Tag rows for these names, created when new. Names that make the same slug ("Python",
+    "python!") are one tag: the slug is what the tag page and the unique constraint go by."""
+    tags: dict[str, Tag] = {}
     for name in names:
         slug = slugify(name, max_length=120) or "tag"
+        if slug in tags:
+            continue
         tag = db.session.execute(db.select(Tag).filter_by(slug=slug)).scalar_one_or_none()
         if tag is None:
             tag = Tag(name=name, slug=slug)
             db.session.add(tag)
-        tags.append(tag)
-    return tags
+        tags[slug] = tag
+    return list(tags.values())
+
+
+def _keep_seconds(wanted: datetime | None, current: datetime | None) -> datetime | None:
+    """The editor shows dates to the minute; sending back the date it showed keeps the stored
+    seconds, so an unrelated edit never moves a post against others of the same minute."""
+    if wanted is not None and current is not None and wanted == current.replace(second=0, microsecond=0):
+        return current
+    return wanted
 
 
 def _slug_in_use(slug: str, post: Post | None) -> bool:
@@ -87,6 +100,7 @@ def save_post(
     slug = choose_slug(data.slug, data.title, post)  # may raise SlugTaken: nothing changed yet
     with db.session.no_autoflush:
         tags = _tags_for(parse_tags(data.tags))
+    publish_date = _keep_seconds(data.publish_date, post.published_at if post else None)
     if post is None:
         post = Post(author=author, created_at=now)
         db.session.add(post)
@@ -100,13 +114,13 @@ def save_post(
     post.updated_at = now
     if not publish:
         post.status = PostStatus.DRAFT
-        post.published_at = data.publish_date
-    elif data.publish_date is not None and data.publish_date > now:
+        post.published_at = publish_date
+    elif publish_date is not None and publish_date > now:
         post.status = PostStatus.SCHEDULED
-        post.published_at = data.publish_date
+        post.published_at = publish_date
     else:
         post.status = PostStatus.PUBLISHED
-        post.published_at = data.publish_date or post.published_at or now
+        post.published_at = publish_date or post.published_at or now
         if post.published_at > now:  # a draft once dated in the future, published now
             post.published_at = now
     db.session.commit()
@@ -130,6 +144,17 @@ def preview_post(data: PostInput, author: User, post: Post | None = None) -> Pos
     preview.author = author
     preview.tags = [Tag(name=name, slug=slugify(name) or "tag") for name in parse_tags(data.tags)]
     return preview
+
+
+def count_comments_under(post: Post) -> tuple[int, int]:
+    """(comments, mentions) under the post in any status: what deleting it takes along."""
+    is_comment = Comment.kind == CommentKind.COMMENT
+    comments, mentions = db.session.execute(
+        db.select(
+            sa.func.sum(sa.case((is_comment, 1), else_=0)), sa.func.sum(sa.case((is_comment, 0), else_=1))
+        ).filter(Comment.post_id == post.id)
+    ).one()
+    return int(comments or 0), int(mentions or 0)
 
 
 def delete_post(post: Post) -> None:

@@ -7,14 +7,15 @@ import re
 from functools import lru_cache
 
 import markdown
-from markdown.extensions.toc import slugify_unicode
 import nh3
 from bs4 import BeautifulSoup
 from linkify_it import LinkifyIt
+from markdown.extensions.toc import slugify_unicode
 from markupsafe import Markup, escape
 
 MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "footnotes", "toc", "sane_lists"]
-MARKDOWN_CONFIG = {"toc": {"slugify": slugify_unicode}}
+# Table alignment as align="..." (kept by the sanitiser), not as style="..." (removed by it).
+MARKDOWN_CONFIG = {"toc": {"slugify": slugify_unicode}, "tables": {"use_align_attribute": True}}
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details", "div",
@@ -55,8 +56,15 @@ def sanitize_html(html: str) -> str:
 
 @lru_cache(maxsize=1)
 def _linkifier() -> LinkifyIt:
-    # Only explicit http(s):// and www. links; "example.com" in a sentence stays text.
-    return LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": False})
+    return LinkifyIt(options={"fuzzy_email": False})
+
+
+def _is_web_link(match) -> bool:
+    """Only explicit http(s):// and www. links; "example.com" in a sentence stays text, and
+    mailto:, ftp: and protocol-relative // addresses are not linked."""
+    if match.schema:
+        return match.schema.lower() in ("http:", "https:")
+    return match.text.lower().startswith("www.")
 
 
 def render_comment_text(text: str) -> Markup:
@@ -67,7 +75,7 @@ def render_comment_text(text: str) -> Markup:
     out = []
     for para in paragraphs:
         pieces, last = [], 0
-        for match in linkify.match(para) or []:
+        for match in filter(_is_web_link, linkify.match(para) or []):
             pieces.append(escape(para[last : match.index]))
             pieces.append(
                 Markup('<a href="{}" rel="nofollow ugc">{}</a>').format(match.url, match.text)

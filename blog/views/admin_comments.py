@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..auth import safe_redirect_path
 from ..comments import comments_with_status, count_with_status, set_comment_status
 from ..extensions import db
 from ..models import Comment, CommentStatus
-from ..permalinks import local_path_or_none
 
 bp = Blueprint("admin_comments", __name__, url_prefix="/admin/comments")
 
@@ -48,7 +48,7 @@ def act(comment_id, action):
     new_status, message = ACTIONS[action]
     set_comment_status(comment, new_status)
     flash(message, "success")
-    return redirect(local_path_or_none(request.form.get("back")) or url_for("admin_comments.index"))
+    return redirect(safe_redirect_path(request.form.get("back")) or url_for("admin_comments.index"))
 
 
 @bp.app_context_processor

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from .. import auth
 from ..forms import LoginForm, SetupForm
 from ..models import utcnow
-from ..permalinks import local_path_or_none
 from ..templating import format_datetime
 
 bp = Blueprint("auth", __name__)
@@ -55,7 +54,7 @@ def login():
         if user is not None:
             auth.clear_login_failures(ip)
             login_user(user)
-            return redirect(local_path_or_none(request.args.get("next")) or url_for("editor.posts"))
+            return redirect(auth.safe_redirect_path(request.args.get("next")) or url_for("editor.posts"))
         auth.record_login_failure(ip)
         flash("Unknown username or wrong password.", "error")
         return render_template("auth/login.html", form=form), 401
@@ -63,8 +62,9 @@ def login():
 
 
 @bp.post("/logout")
-@login_required
 def logout():
+    # No login required: logging out twice (say from a second tab) simply ends up at home,
+    # instead of a login page that would then send the user on to GET /logout.
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("public.index"))

@@ -8,11 +8,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import archive
-from ..extensions import db
+from ..extensions import csrf, db
 from ..forms import PostForm
 from ..models import Post
 from ..permalinks import local_time, post_url
-from ..posts import PostInput, SlugTaken, delete_post, preview_post, save_post
+from ..posts import PostInput, SlugTaken, count_comments_under, delete_post, preview_post, save_post
 from ..site_settings import blog_timezone, get_setting
 from ..templating import format_datetime
 
@@ -40,12 +40,16 @@ def posts():
     )
 
 
+# The editor's CSRF token is checked by PostForm itself rather than by CSRFProtect, so that a
+# missing or stale token re-renders the form (400) with everything typed, not an error page.
 @bp.route("/posts/new", methods=["GET", "POST"])
+@csrf.exempt
 def new_post():
     return _edit(None)
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@csrf.exempt
 def edit_post(post_id):
     return _edit(db.get_or_404(Post, post_id))
 
@@ -114,8 +118,8 @@ def _saved_message(post: Post) -> str:
 def delete(post_id):
     post = db.get_or_404(Post, post_id)
     if request.method == "GET":
-        count = archive.approved_counts([post.id])[post.id]
-        return render_template("editor/delete_post.html", post=post, counts=count)
+        comments, mentions = count_comments_under(post)
+        return render_template("editor/delete_post.html", post=post, comments=comments, mentions=mentions)
     title = post.title
     delete_post(post)
     flash(f"“{title}” was deleted.", "success")

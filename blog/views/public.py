@@ -8,11 +8,11 @@ from flask_login import current_user
 from .. import archive
 from ..comments import CommentInput, CommentRejected, add_visitor_comment
 from ..discussion import accepts_comments
-from ..extensions import db
+from ..extensions import csrf, db
 from ..feeds import build_atom_feed
 from ..forms import CommentForm
 from ..models import Post
-from ..permalinks import absolute_url_for, local_time, post_url
+from ..permalinks import absolute_url_for, local_time, permalink_values, post_url
 from ..site_settings import get_setting
 
 bp = Blueprint("public", __name__)
@@ -38,9 +38,9 @@ def post(year, month, day, slug):
     found = archive.find_published_post(slug)
     if found is None:
         abort(404)
-    canonical = post_url(found)
-    if canonical != request.path:  # the date in the URL is not the post's: send to the right one
-        return redirect(canonical, code=301)
+    # Compared as values, not paths: under a path prefix (SCRIPT_NAME) the paths never match.
+    if permalink_values(found) != {"year": year, "month": month, "day": day, "slug": slug}:
+        return redirect(post_url(found), code=301)  # the date in the URL is not the post's
     return render_post(found, CommentForm())
 
 
@@ -60,6 +60,7 @@ def render_post(post: Post, form: CommentForm, status: int = 200):
 
 
 @bp.post("/comment/<int:post_id>")
+@csrf.exempt  # CommentForm checks the token itself, so a refused comment comes back with its text
 def comment(post_id):
     post = db.get_or_404(Post, post_id)
     if not post.is_published:
@@ -84,7 +85,7 @@ def comment(post_id):
         )
     except CommentRejected as error:
         form.content.errors = [*form.content.errors, str(error)]
-        return render_post(post, form, 400)
+        return render_post(post, form, error.status_code)
     if comment.status == "approved":
         flash("Your comment was published.", "success")
         return redirect(f"{post_url(post)}#comment-{comment.id}")
@@ -113,8 +114,6 @@ def tag(slug, page):
 
 @bp.get("/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/")
 def month(year, month):
-    if not 1 <= month <= 12:
-        abort(404)
     posts = archive.posts_in_month(year, month)
     if not posts:
         abort(404)
@@ -149,6 +148,8 @@ def tag_feed(slug):
     if found is None:
         abort(404)
     posts = archive.newest_posts(1, get_setting("posts_per_page"), tag=found).items
+    if not posts:  # as the tag page: a tag only drafts use is not shown
+        abort(404)
     body = build_atom_feed(
         posts,
         title=f"{get_setting('blog_title')} » {found.name}",

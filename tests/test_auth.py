@@ -1,0 +1,268 @@
+"""First-run setup, logging in and out, the failed-login throttle, and the `next` redirect."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+
+from blog.auth import (
+    SetupAlreadyDone,
+    clear_login_failures,
+    create_administrator,
+    login_refused_until,
+    record_login_failure,
+)
+from blog.extensions import db
+from blog.models import User, utcnow
+from blog.site_settings import get_setting
+
+PASSWORD = "correct horse battery"
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a form on `path`. (Not imported from
+    conftest: beside tests/linkbacks/conftest.py, `import conftest` is ambiguous.)"""
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(path).get_data(as_text=True))
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def run_setup(client, **fields):
+    data = {"blog_title": "Test Blog", "username": "admin", "password": PASSWORD, "email": "admin@example.com"}
+    return client.post("/setup", data={**data, **fields, "csrf_token": csrf_token(client, "/setup")})
+
+
+def users(app) -> list[tuple[str, str]]:
+    with app.app_context():
+        return [(u.username, u.email) for u in db.session.execute(db.select(User)).scalars()]
+
+
+def log_in(client, username="admin", password=PASSWORD, next_url=None, **kwargs):
+    path = "/login" if next_url is None else f"/login?next={next_url}"
+    data = {"csrf_token": csrf_token(client, "/login"), "username": username, "password": password}
+    return client.post(path, data=data, **kwargs)
+
+
+def is_logged_in(client) -> bool:
+    return client.get("/admin/posts").status_code == 200
+
+
+def path_of(response) -> str:
+    return urlsplit(response.headers["Location"]).path
+
+
+# --- first-run setup ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/admin/posts", "/admin/settings/general", "/login", "/feed/", "/nope"])
+def test_every_page_leads_to_setup_while_no_user_exists(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert path_of(response) == "/setup"
+
+
+def test_setup_page_asks_for_blog_title_and_administrator(client):
+    html = client.get("/setup").get_data(as_text=True)
+    for label in ("Blog title", "Username", "Password", "Email"):
+        assert f">{label}</label>" in html
+    assert 'value="Install"' in html
+
+
+def test_setup_creates_administrator_with_hashed_password_and_signs_in(app, client, tmp_path):
+    response = run_setup(client, blog_title="Notes from the Shed", username="ada")
+    assert response.status_code == 302
+    assert path_of(response) == "/admin/posts/new"
+    assert is_logged_in(client)
+    assert users(app) == [("ada", "admin@example.com")]
+    with app.app_context():
+        user = db.session.execute(db.select(User)).scalar_one()
+        assert user.password_hash != PASSWORD and user.check_password(PASSWORD)
+        assert get_setting("blog_title") == "Notes from the Shed"
+        db.session.remove()
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("blog.sqlite*"))
+    assert PASSWORD.encode() not in stored
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("password", "short", "at least 8 characters"),
+        ("email", "not-an-email", "Invalid email address"),
+        ("username", "has space", "letters, digits"),
+        ("blog_title", "   ", "This field is required"),
+    ],
+)
+def test_setup_with_bad_field_creates_nobody_and_keeps_typed_values(app, client, field, value, message):
+    response = run_setup(client, **{"blog_title": "My Typed Title", "username": "ada", field: value})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in html
+    assert users(app) == []
+    if field != "blog_title":
+        assert 'value="My Typed Title"' in html
+    assert client.get("/").status_code == 302  # still leads to setup
+
+
+def test_setup_refuses_everything_once_done(app, author):
+    intruder = app.test_client()
+    assert path_of(intruder.get("/setup")) == "/login"
+    data = {"blog_title": "Taken Over", "username": "mallory", "password": "mallory123", "email": "m@example.com"}
+    response = intruder.post("/setup", data={**data, "csrf_token": csrf_token(intruder, "/login")})
+    assert response.status_code == 403
+    assert users(app) == [("admin", "admin@example.com")]
+    with app.app_context():
+        assert get_setting("blog_title") == "Test Blog"
+    assert not is_logged_in(intruder)
+
+
+def test_create_administrator_refuses_a_second_one(app, author):
+    with app.app_context():
+        with pytest.raises(SetupAlreadyDone):
+            create_administrator("Other Blog", "mallory", "mallory123", "m@example.com")
+    assert users(app) == [("admin", "admin@example.com")]
+
+
+# --- logging in and out ------------------------------------------------------------------------
+
+
+def test_login_page_asks_for_username_and_password(app, author):
+    html = app.test_client().get("/login").get_data(as_text=True)
+    assert ">Username</label>" in html and ">Password</label>" in html
+    assert 'value="Log in"' in html
+
+
+def test_login_with_right_password_opens_the_admin(app, author):
+    client = app.test_client()
+    response = log_in(client)
+    assert path_of(response) == "/admin/posts"
+    assert is_logged_in(client)
+
+
+@pytest.mark.parametrize(("username", "password"), [("admin", "wrong password"), ("nobody", PASSWORD)])
+def test_login_with_wrong_credentials_is_refused(app, author, username, password):
+    client = app.test_client()
+    response = log_in(client, username, password)
+    assert response.status_code == 401
+    assert "Unknown username or wrong password." in response.get_data(as_text=True)
+    assert not is_logged_in(client)
+
+
+def test_login_returns_to_the_admin_page_that_asked_for_it(app, author):
+    client = app.test_client()
+    response = client.get("/admin/settings/general")
+    login_url = urlsplit(response.headers["Location"])
+    assert login_url.path == "/login"
+    data = {"csrf_token": csrf_token(client), "username": "admin", "password": PASSWORD}
+    response = client.post(f"/login?{login_url.query}", data=data)
+    assert path_of(response) == "/admin/settings/general"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "/%09/evil.example/",
+        "/%0d%0a/evil.example/",
+        "/admin/posts%0d%0aSet-Cookie:%20stolen=1",
+        "/admin/posts%00",
+        "%2F%2Fevil.example/",
+        "javascript:alert(1)",
+        "http:/evil.example/",
+    ],
+)
+def test_login_never_redirects_off_site(app, author, target):
+    response = log_in(app.test_client(), next_url=target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/posts"
+
+
+def test_logout_by_post_signs_out(author):
+    response = author.client.post("/logout", data={"csrf_token": author.token()})
+    assert response.status_code == 302
+    assert not is_logged_in(author.client)
+
+
+def test_logout_when_already_logged_out_goes_home(app, author):
+    client = app.test_client()
+    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/login")})
+    assert response.status_code == 302 and path_of(response) == "/"
+
+
+def test_logout_by_get_does_nothing(author):
+    assert author.client.get("/logout").status_code == 405
+    assert is_logged_in(author.client)
+
+
+# --- the failed-login throttle -----------------------------------------------------------------
+
+
+@pytest.fixture
+def strict(app):
+    app.config.update(LOGIN_MAX_FAILURES=3, LOGIN_WINDOW_SECONDS=600)
+    return app
+
+
+def test_repeated_failures_lock_the_address_out_even_with_the_right_password(strict, author):
+    client = strict.test_client()
+    for _ in range(3):
+        assert log_in(client, password="guess").status_code == 401
+    response = log_in(client)
+    assert response.status_code == 429
+    assert "Too many failed login attempts" in response.get_data(as_text=True)
+    assert not is_logged_in(client)
+
+
+def test_lockout_applies_only_to_the_failing_address(strict, author):
+    for _ in range(3):
+        log_in(strict.test_client(), password="guess")
+    other = strict.test_client()
+    response = log_in(other, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert response.status_code == 302
+    assert is_logged_in(other)
+
+
+def test_failures_older_than_the_window_no_longer_count(strict, author):
+    with strict.app_context():
+        for _ in range(3):
+            record_login_failure("127.0.0.1", now=utcnow() - timedelta(seconds=601))
+    client = strict.test_client()
+    assert log_in(client).status_code == 302
+
+
+def test_successful_login_forgets_earlier_failures(strict, author):
+    client = strict.test_client()
+    for _ in range(2):
+        log_in(client, password="guess")
+    assert log_in(client).status_code == 302
+    client = strict.test_client()
+    for _ in range(2):
+        log_in(client, password="guess")
+    assert log_in(client).status_code == 302
+
+
+def test_lock_lifts_exactly_when_it_says(strict):
+    """The reported time must be when the lock really ends, not the last failure plus the window."""
+    with strict.app_context():
+        for minute in range(3):
+            record_login_failure("10.0.0.1", now=T0 + timedelta(minutes=minute))
+        until = login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=3))
+        assert until == T0 + timedelta(minutes=10)
+        assert login_refused_until("10.0.0.1", now=until - timedelta(seconds=1)) == until
+        assert login_refused_until("10.0.0.1", now=until) is None
+        assert login_refused_until("10.0.0.2", now=T0 + timedelta(minutes=3)) is None
+
+
+def test_more_failures_than_the_limit_keep_the_lock_until_enough_expire(strict):
+    with strict.app_context():
+        for minute in (0, 1, 2, 3, 4):
+            record_login_failure("10.0.0.1", now=T0 + timedelta(minutes=minute))
+        assert login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=5)) == T0 + timedelta(minutes=12)
+        assert login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=12)) is None
+        clear_login_failures("10.0.0.1")
+        assert login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=5)) is None
