@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as default_config
 from .extensions import csrf, db, login_manager, migrate
@@ -42,6 +43,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Two blogs on one host (different ports) must not overwrite each other's login cookie.
         digest = hashlib.sha256(app.config["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest()[:8]
         app.config["SESSION_COOKIE_NAME"] = f"blog_session_{digest}"
+
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        hops = int(app.config["TRUSTED_PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, redirect, request, url_for
+from flask_login import login_required
+from sqlalchemy.exc import IntegrityError
 
 from .extensions import db, login_manager
-from .models import LoginFailure, User, utcnow
-from .permalinks import local_path_or_none
+from .models import LoginFailure, Setting, User, utcnow
 from .site_settings import save_settings
+
+INSTALLED_KEY = "installed_at"
 
 
 class SetupAlreadyDone(Exception):
@@ -33,7 +37,13 @@ def create_administrator(blog_title: str, username: str, password: str, email: s
     user = User(username=username, email=email)
     user.set_password(password)
     db.session.add(user)
-    db.session.flush()
+    # The settings key is the lock: of two setups racing past needs_setup(), one insert fails.
+    db.session.add(Setting(key=INSTALLED_KEY, value=json.dumps(utcnow().isoformat())))
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise SetupAlreadyDone() from error
     save_settings({"blog_title": blog_title})  # commits the user too
     current_app.extensions["blog_setup_done"] = True
     return user
@@ -80,14 +90,6 @@ def clear_login_failures(ip: str) -> None:
     db.session.commit()
 
 
-def safe_redirect_path(target: str | None) -> str | None:
-    """Where to send the user back to (a `next` or `back` value), or None: only a path on this site,
-    and never one with control characters or spaces (a CR/LF would break the Location header)."""
-    if target and any(ch.isspace() or not ch.isprintable() for ch in target):
-        return None
-    return local_path_or_none(target)
-
-
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
@@ -99,6 +101,11 @@ def _require_setup():
     if needs_setup():
         return redirect(url_for("auth.setup"))
     return None
+
+
+def require_login(blueprint) -> None:
+    """Every view of this blueprint needs a logged-in user (the admin blueprints)."""
+    blueprint.before_request(login_required(lambda: None))
 
 
 def init_app(app: Flask) -> None:

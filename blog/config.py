@@ -25,6 +25,10 @@ JOBS_INTERVAL_SECONDS = 5
 # Threads of the waitress server started by `flask serve`.
 SERVER_THREADS = 8
 
+# Behind a reverse proxy (nginx, Caddy...), how many proxies to trust for X-Forwarded-For/-Proto/-Host.
+# 0: none, the client address is the connecting one. Login lockout and comment flood control go by it.
+TRUSTED_PROXY_COUNT = 0
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no "form expired" after a long edit
@@ -38,3 +42,12 @@ LINKBACK_MAX_BYTES = 1_000_000
 LINKBACK_MAX_REDIRECTS = 5
 LINKBACK_ALLOW_PRIVATE = False
 LINKBACK_ALLOWED_NETWORKS: list[str] = []  # non-public networks to allow anyway, e.g. ["10.0.0.0/8"]
+
+# The delivery queue (blog/linkbacks/worker.py): how many sends run at once, how long a claim
+# lasts before another worker may take the row over, and the retry schedule for transient failures
+# (1, 2, 4, 8, 16 minutes... capped, until LINKBACK_MAX_ATTEMPTS attempts).
+LINKBACK_CONCURRENCY = 8
+LINKBACK_LEASE_SECONDS = 300
+LINKBACK_MAX_ATTEMPTS = 6
+LINKBACK_RETRY_BASE_SECONDS = 60
+LINKBACK_RETRY_MAX_SECONDS = 6 * 3600

@@ -41,8 +41,11 @@ def absolute_url_for(endpoint: str, **values) -> str:
 
 
 def local_path_or_none(target: str | None) -> str | None:
-    """The target if it is a path on this site, else None: redirects never lead off-site."""
+    """The target if it is a path on this site, else None: redirects never lead off-site, and
+    never carry spaces or control characters (a CR/LF would break the Location header)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ch.isspace() or not ch.isprintable() for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

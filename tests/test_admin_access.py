@@ -3,36 +3,15 @@ logged-in user, and every state-changing form refuses a missing or wrong CSRF to
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 import pytest
+from blog_testing import PASSWORD, csrf_token, snapshot
 from flask import url_for
 
 from blog.comments import CommentInput, add_visitor_comment
 from blog.extensions import db
 from blog.models import Post, User
-
-PASSWORD = "correct horse battery"
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    """The CSRF token of the client's session, read from a form on `path`. (Not imported from
-    conftest: beside tests/linkbacks/conftest.py, `import conftest` is ambiguous.)"""
-    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(path).get_data(as_text=True))
-    assert found, f"no CSRF token on {path}"
-    return found.group(1)
-
-
-def snapshot(app) -> dict[str, list[tuple]]:
-    """Every row of every table: compared before and after a refused request."""
-    with app.app_context():
-        state = {
-            table.name: sorted((tuple(row) for row in db.session.execute(table.select())), key=repr)
-            for table in db.metadata.sorted_tables
-        }
-        db.session.remove()
-    return state
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from blog_testing import csrf_token
 
 from blog.extensions import db
 from blog.models import Comment, CommentStatus
@@ -13,12 +14,6 @@ from blog.models import Comment, CommentStatus
 SCREEN = "/admin/comments/"
 
 
-def csrf_token(client, path: str = "/login") -> str:
-    """The CSRF token of the client's session, read from a form on `path`. (Not imported from
-    conftest: beside tests/linkbacks/conftest.py, `import conftest` is ambiguous.)"""
-    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(path).get_data(as_text=True))
-    assert found, f"no CSRF token on {path}"
-    return found.group(1)
 
 
 def leave_comment(app, author, post, text: str, ip: str = "192.0.2.10"):

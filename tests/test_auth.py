@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from blog_testing import PASSWORD, csrf_token, run_setup
 
 from blog.auth import (
     SetupAlreadyDone,
@@ -19,21 +19,11 @@ from blog.extensions import db
 from blog.models import User, utcnow
 from blog.site_settings import get_setting
 
-PASSWORD = "correct horse battery"
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-def csrf_token(client, path: str = "/login") -> str:
-    """The CSRF token of the client's session, read from a form on `path`. (Not imported from
-    conftest: beside tests/linkbacks/conftest.py, `import conftest` is ambiguous.)"""
-    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(path).get_data(as_text=True))
-    assert found, f"no CSRF token on {path}"
-    return found.group(1)
 
 
-def run_setup(client, **fields):
-    data = {"blog_title": "Test Blog", "username": "admin", "password": PASSWORD, "email": "admin@example.com"}
-    return client.post("/setup", data={**data, **fields, "csrf_token": csrf_token(client, "/setup")})
 
 
 def users(app) -> list[tuple[str, str]]:
@@ -266,3 +256,17 @@ def test_more_failures_than_the_limit_keep_the_lock_until_enough_expire(strict):
         assert login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=12)) is None
         clear_login_failures("10.0.0.1")
         assert login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=5)) is None
+
+
+def test_setup_racing_another_setup_creates_no_second_administrator(app):
+    """Two setups can both pass the "no user yet" check; the install marker lets only one win.
+    Here the other racer has just written its marker (its user is not committed yet)."""
+    from blog.auth import INSTALLED_KEY, SetupAlreadyDone, create_administrator
+    from blog.models import Setting
+
+    with app.app_context():
+        db.session.add(Setting(key=INSTALLED_KEY, value='"2026-01-01T00:00:00+00:00"'))
+        db.session.commit()
+        with pytest.raises(SetupAlreadyDone):
+            create_administrator("Blog", "second", "password123", "s@example.com")
+        assert db.session.execute(db.select(User)).scalars().all() == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from blog_testing import csrf_token
 from bs4 import BeautifulSoup
 from sqlalchemy import event
 
@@ -21,12 +22,6 @@ def soup_of(response) -> BeautifulSoup:
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
-def csrf_token(client, path: str) -> str:
-    """The CSRF token of the client's session, from the form on that page. (Not imported from
-    conftest: with tests/linkbacks/conftest.py beside it, `import conftest` is ambiguous.)"""
-    field = soup_of(client.get(path)).select_one('input[name="csrf_token"]')
-    assert field is not None, f"no CSRF token on {path}"
-    return field["value"]
 
 
 def submit_comment(client, author, post, token: str | None = None, **fields):

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from blog_testing import snapshot
 from markupsafe import escape
 
 from blog.comments import CommentInput, add_visitor_comment
@@ -14,16 +15,6 @@ from blog.extensions import db
 from blog.jobs import run_due_jobs
 from blog.models import Comment, Post, PostStatus, utcnow
 from blog.site_settings import save_settings
-
-
-def snapshot(app) -> dict[str, list[tuple]]:
-    with app.app_context():
-        state = {
-            table.name: sorted((tuple(row) for row in db.session.execute(table.select())), key=repr)
-            for table in db.metadata.sorted_tables
-        }
-        db.session.remove()
-    return state
 
 
 def input_tag(html: str, name: str) -> str:

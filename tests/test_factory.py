@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import sqlalchemy as sa
+from blog_testing import csrf_token, make_app, run_setup
 
 from blog import create_app
 from blog.extensions import db
+from blog.models import LoginFailure
 
 
 def test_defaults_then_instance_config_then_environment(tmp_path, monkeypatch):
@@ -67,3 +70,22 @@ def test_create_app_starts_no_threads(tmp_path, monkeypatch):
     before = set(threading.enumerate())
     create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}"})
     assert set(threading.enumerate()) == before
+
+
+
+@pytest.mark.parametrize(("proxies", "expected"), [(0, "10.0.0.1"), (1, "203.0.113.9")])
+def test_client_address_from_trusted_proxy_only(tmp_path, monkeypatch, proxies, expected):
+    """Lockout and flood control go by the client address; behind a configured proxy it comes
+    from X-Forwarded-For, and without one the header is ignored (it could be forged)."""
+    app = make_app(tmp_path, monkeypatch, TRUSTED_PROXY_COUNT=proxies)
+    client = app.test_client()
+    run_setup(client)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/posts/new")})
+    client.post(
+        "/login",
+        data={"username": "admin", "password": "wrong", "csrf_token": csrf_token(client)},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+    )
+    with app.app_context():
+        assert db.session.execute(db.select(LoginFailure.ip)).scalars().all() == [expected]

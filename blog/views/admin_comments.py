@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from ..auth import safe_redirect_path
+from ..auth import require_login
 from ..comments import comments_with_status, count_with_status, set_comment_status
 from ..extensions import db
 from ..models import Comment, CommentStatus
+from ..permalinks import local_path_or_none
 
 bp = Blueprint("admin_comments", __name__, url_prefix="/admin/comments")
 
@@ -20,10 +21,7 @@ ACTIONS = {
 }
 
 
-@bp.before_request
-@login_required
-def _login_first():
-    return None
+require_login(bp)
 
 
 @bp.get("/")
@@ -48,7 +46,7 @@ def act(comment_id, action):
     new_status, message = ACTIONS[action]
     set_comment_status(comment, new_status)
     flash(message, "success")
-    return redirect(safe_redirect_path(request.form.get("back")) or url_for("admin_comments.index"))
+    return redirect(local_path_or_none(request.form.get("back")) or url_for("admin_comments.index"))
 
 
 @bp.app_context_processor

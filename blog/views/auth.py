@@ -8,6 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from .. import auth
 from ..forms import LoginForm, SetupForm
 from ..models import utcnow
+from ..permalinks import local_path_or_none
 from ..templating import format_datetime
 
 bp = Blueprint("auth", __name__)
@@ -54,7 +55,7 @@ def login():
         if user is not None:
             auth.clear_login_failures(ip)
             login_user(user)
-            return redirect(auth.safe_redirect_path(request.args.get("next")) or url_for("editor.posts"))
+            return redirect(local_path_or_none(request.args.get("next")) or url_for("editor.posts"))
         auth.record_login_failure(ip)
         flash("Unknown username or wrong password.", "error")
         return render_template("auth/login.html", form=form), 401

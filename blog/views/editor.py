@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from .. import archive
+from ..auth import require_login
 from ..extensions import csrf, db
 from ..forms import PostForm
 from ..models import Post
@@ -19,10 +20,7 @@ from ..templating import format_datetime
 bp = Blueprint("editor", __name__, url_prefix="/admin")
 
 
-@bp.before_request
-@login_required
-def _login_first():
-    return None
+require_login(bp)
 
 
 @bp.get("/")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import login_required
 
+from ..auth import require_login
 from ..forms import GeneralSettingsForm
 from ..site_settings import get_settings, save_settings
 
@@ -13,10 +13,7 @@ bp = Blueprint("settings", __name__, url_prefix="/admin/settings")
 GENERAL_FIELDS = ("blog_title", "tagline", "site_url", "posts_per_page", "timezone")
 
 
-@bp.before_request
-@login_required
-def _login_first():
-    return None
+require_login(bp)
 
 
 @bp.get("/")
