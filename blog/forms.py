@@ -31,6 +31,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from .linkbacks.links import invalid_trackback_entries
+
 USERNAME_RULE = Regexp(r"^[\w.@+-]+$", message="Use letters, digits and . @ + - _ only.")
 DATE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 DATE_MESSAGE = "Enter the date as YYYY-MM-DD HH:MM"
@@ -103,6 +105,14 @@ class PostForm(FlaskForm):
     )
     allow_comments = BooleanField("Allow comments", default=True)
     allow_pings = BooleanField("Allow pingbacks & trackbacks", default=True)
+    trackback_urls = TextAreaField("Send trackbacks to", validators=[Length(max=5000)])
+
+    def validate_trackback_urls(self, field):
+        bad = invalid_trackback_entries(field.data or "")
+        if bad:
+            raise ValidationError(
+                f"Not a web address: {', '.join(bad[:3])}. Give full http:// or https:// URLs, separated by spaces."
+            )
 
     def validate_publish_date(self, field):
         first, last = DATE_YEARS

@@ -1,5 +1,5 @@
 """Background jobs: the work that must happen without anyone visiting (scheduled posts going live,
-and later the linkback delivery queue). `run_due_jobs` is one pass; `JobRunner` repeats it in a
+and the linkback delivery queue). `run_due_jobs` is one pass; `JobRunner` repeats it in a
 thread for `flask serve` and `flask worker`."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import datetime
 from flask import Flask
 
 from .extensions import db
+from .linkbacks.worker import deliver_due
 from .posts import publish_due_posts
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,8 @@ def run_due_jobs(now: datetime | None = None) -> dict[str, int]:
     published = publish_due_posts(now)
     for post in published:
         log.info("scheduled post %s (%s) is now published", post.id, post.slug)
-    return {"published": len(published)}
+    # Posts that just went live have their linkbacks queued already (at scheduling): now due.
+    return {"published": len(published), "linkbacks": deliver_due(now)}
 
 
 class JobRunner:

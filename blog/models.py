@@ -54,6 +54,27 @@ class CommentStatus(enum.StrEnum):
     TRASH = "trash"
 
 
+class DeliveryOrigin(enum.StrEnum):
+    LINK = "link"  # a link found in the post: notified automatically
+    TRACKBACK = "trackback"  # a URL typed in the "Send trackbacks to" box
+
+
+class DeliveryMethod(enum.StrEnum):
+    PINGBACK = "pingback"
+    TRACKBACK = "trackback"
+    SELF = "self"  # a link to one of our own posts, recorded without the network
+
+
+class DeliveryStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    RETRYING = "retrying"
+    SENT = "sent"
+    ALREADY_REGISTERED = "already_registered"
+    FAILED = "failed"
+    NO_ENDPOINT = "no_endpoint"
+
+
 class User(db.Model):
     __tablename__ = "users"
 
@@ -109,11 +130,16 @@ class Post(db.Model):
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     allow_comments: Mapped[bool] = mapped_column(default=True)
     allow_pings: Mapped[bool] = mapped_column(default=True)
+    # The "Send trackbacks to" box, as typed (URLs separated by spaces or new lines).
+    trackback_urls: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     author: Mapped[User] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, order_by="Tag.name")
     comments: Mapped[list[Comment]] = relationship(
         back_populates="post", cascade="all, delete-orphan", passive_deletes=True
+    )
+    deliveries: Mapped[list[Delivery]] = relationship(
+        back_populates="post", cascade="all, delete-orphan", passive_deletes=True, order_by="Delivery.id"
     )
 
     @property
@@ -145,6 +171,46 @@ class Comment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     post: Mapped[Post] = relationship(back_populates="comments")
+
+
+class Delivery(db.Model):
+    """One linkback to send for a post: a row of the outbox that the worker delivers, retries and
+    reports on. Written in the same transaction as the publish that asks for it."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("post_id", "target", "origin", name="uq_deliveries_post_target_origin"),
+        sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(sa.ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(sa.String(2000))  # as written in the post (PB-10)
+    origin: Mapped[str] = mapped_column(sa.String(20))
+    method: Mapped[str | None] = mapped_column(sa.String(20))  # known once discovered
+    endpoint: Mapped[str | None] = mapped_column(sa.String(2000))
+    # The TrackBack ping URL the linked page advertises, so a typed trackback to it is not sent twice.
+    page_trackback_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    source_url: Mapped[str] = mapped_column(sa.String(2000))  # our post's permalink
+    status: Mapped[str] = mapped_column(sa.String(20), default=DeliveryStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(64))
+    detail: Mapped[str] = mapped_column(sa.Text, default="")  # the last answer, in plain words
+    http_status: Mapped[int | None]
+    fault_code: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="deliveries")
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (
+            DeliveryStatus.SENT, DeliveryStatus.ALREADY_REGISTERED, DeliveryStatus.FAILED, DeliveryStatus.NO_ENDPOINT
+        )
 
 
 class Setting(db.Model):

@@ -11,7 +11,9 @@ from slugify import slugify
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
+from .linkbacks.outbox import queue_deliveries
 from .models import Comment, CommentKind, Post, PostStatus, Tag, User, utcnow
+from .permalinks import post_url
 from .rendering import render_markdown
 
 SLUG_MAX_CHARS = 190
@@ -32,6 +34,7 @@ class PostInput:
     publish_date: datetime | None = None  # aware UTC, or None for "now"
     allow_comments: bool = True
     allow_pings: bool = True
+    trackback_urls: str = ""  # the "Send trackbacks to" box
 
 
 def parse_tags(text: str) -> list[str]:
@@ -111,6 +114,7 @@ def save_post(
     post.tags = tags
     post.allow_comments = data.allow_comments
     post.allow_pings = data.allow_pings
+    post.trackback_urls = data.trackback_urls.strip()
     post.updated_at = now
     if not publish:
         post.status = PostStatus.DRAFT
@@ -123,6 +127,11 @@ def save_post(
         post.published_at = publish_date or post.published_at or now
         if post.published_at > now:  # a draft once dated in the future, published now
             post.published_at = now
+    if post.is_published or post.is_scheduled:
+        # The linkbacks it owes go into the outbox in this same transaction: nothing is sent
+        # while the author waits, and nothing is lost if the process stops right after.
+        db.session.flush()
+        queue_deliveries(post, post_url(post, external=True), now)
     db.session.commit()
     return post
 
@@ -140,6 +149,7 @@ def preview_post(data: PostInput, author: User, post: Post | None = None) -> Pos
         author_id=author.id,
         allow_comments=data.allow_comments,
         allow_pings=data.allow_pings,
+        trackback_urls=data.trackback_urls,
     )
     preview.author = author
     preview.tags = [Tag(name=name, slug=slugify(name) or "tag") for name in parse_tags(data.tags)]

@@ -31,6 +31,7 @@ SPECS: dict[str, SettingSpec] = {
     "default_ping_status": SettingSpec(bool, True),
     "default_pingback_flag": SettingSpec(bool, True),
     "require_name_email": SettingSpec(bool, True),
+    "approve_own_links": SettingSpec(bool, True),  # links between my own posts: approved at once
 }
 
 

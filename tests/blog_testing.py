@@ -79,6 +79,7 @@ class Author:
             "tags": fields.pop("tags", ""),
             "slug": fields.pop("slug", ""),
             "publish_date": fields.pop("publish_date", ""),
+            "trackback_urls": fields.pop("trackback_urls", ""),
             "action": action,
         }
         if fields.pop("allow_comments", True):
@@ -104,6 +105,13 @@ class Author:
             post.tags  # noqa: B018 - load before the session closes
             db.session.expunge(post)
             return post
+
+    def url_of_external(self, post) -> str:
+        """The absolute permalink, as the test client's requests build it (http://localhost/...)."""
+        from blog.permalinks import post_url
+
+        with self.app.test_request_context():
+            return post_url(post, external=True)
 
     def url_of(self, post) -> str:
         from blog.permalinks import post_url

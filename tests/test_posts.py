@@ -28,8 +28,9 @@ NOW = datetime(2024, 6, 1, 12, 0, 30, tzinfo=UTC)
 
 @pytest.fixture
 def ctx(app, author):
-    """An app context with the administrator at hand; `ctx.save(...)` writes a post at NOW."""
-    with app.app_context():
+    """A request context (publishing needs the blog's address) with the administrator at hand;
+    `ctx.save(...)` writes a post at NOW."""
+    with app.test_request_context("/", base_url="http://blog.test"):
         admin = db.session.execute(db.select(User)).scalar_one()
 
         class Ctx:
@@ -188,9 +189,9 @@ def test_due_scheduled_posts_are_published_exactly_once(ctx):
 
 def test_run_due_jobs_reports_what_it_published(ctx):
     ctx.save("Due", publish_date=NOW + timedelta(minutes=5))
-    assert run_due_jobs(now=NOW) == {"published": 0}
-    assert run_due_jobs(now=NOW + timedelta(minutes=5)) == {"published": 1}
-    assert run_due_jobs(now=NOW + timedelta(minutes=6)) == {"published": 0}
+    assert run_due_jobs(now=NOW) == {"published": 0, "linkbacks": 0}
+    assert run_due_jobs(now=NOW + timedelta(minutes=5)) == {"published": 1, "linkbacks": 0}
+    assert run_due_jobs(now=NOW + timedelta(minutes=6)) == {"published": 0, "linkbacks": 0}
     assert statuses() == {"due": PostStatus.PUBLISHED}
 
 

@@ -121,10 +121,11 @@ def send_trackback(
     if not error:  # not a TrackBack response: judge by the HTTP status, else say what came back
         if answer.status >= 400:
             return _http_failure(answer, "The trackback URL", ping_url)
-        what = "XML but not a TrackBack response" if root is not None else (
-            f"not TrackBack XML (HTTP {answer.status}, {answer.content_type or 'no content type'})"
+        what = f"HTTP {answer.status}, {answer.content_type or 'no content type'}"
+        return Outcome(
+            Result.FAILED, f"The answer is not a TrackBack response ({what}).", endpoint=ping_url,
+            http_status=answer.status,
         )
-        return Outcome(Result.FAILED, f"The answer is {what}.", endpoint=ping_url, http_status=answer.status)
     if error == "0":  # TB-5: judge by <error>, not by the status code
         return Outcome(Result.SENT, "Trackback accepted.", endpoint=ping_url, http_status=answer.status)
     message = " ".join((root.findtext("message") or "").split())[:300]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import archive
 from ..auth import require_login
 from ..extensions import csrf, db
 from ..forms import PostForm
-from ..models import Post
+from ..linkbacks.outbox import delivery_summary, plan_notifications, resend
+from ..models import Delivery, DeliveryMethod, Post
 from ..permalinks import local_time, post_url
 from ..posts import PostInput, SlugTaken, count_comments_under, delete_post, preview_post, save_post
 from ..site_settings import blog_timezone, get_setting
@@ -34,7 +35,10 @@ def posts():
         db.select(Post).order_by(db.func.coalesce(Post.published_at, Post.updated_at).desc(), Post.id.desc())
     ).scalars().all()
     return render_template(
-        "editor/posts.html", posts=rows, counts=archive.approved_counts([p.id for p in rows])
+        "editor/posts.html",
+        posts=rows,
+        counts=archive.approved_counts([p.id for p in rows]),
+        linkbacks=delivery_summary([p.id for p in rows]),
     )
 
 
@@ -68,6 +72,7 @@ def _form_for(post: Post | None) -> PostForm:
         publish_date=local_time(post.published_at).replace(tzinfo=None) if post.published_at else None,
         allow_comments=post.allow_comments,
         allow_pings=post.allow_pings,
+        trackback_urls=post.trackback_urls,
     )
 
 
@@ -81,6 +86,7 @@ def _input_from(form: PostForm) -> PostInput:
         publish_date=date.replace(tzinfo=blog_timezone()).astimezone(UTC) if date else None,
         allow_comments=form.allow_comments.data,
         allow_pings=form.allow_pings.data,
+        trackback_urls=form.trackback_urls.data or "",
     )
 
 
@@ -88,20 +94,48 @@ def _edit(post: Post | None):
     form = _form_for(post)
     action = request.form.get("action", "draft")
     if request.method == "GET" or not form.validate():
-        status = 400 if request.method == "POST" else 200
-        return render_template("editor/edit_post.html", form=form, post=post), status
+        return _render_editor(form, post, status=400 if request.method == "POST" else 200)
     data = _input_from(form)
     if action == "preview":
-        return render_template(
-            "editor/edit_post.html", form=form, post=post, preview=preview_post(data, current_user, post)
-        )
+        return _render_editor(form, post, preview=preview_post(data, current_user, post))
     try:
         saved = save_post(post, data, publish=action == "publish", author=current_user)
     except SlugTaken as error:
         form.slug.errors = [*form.slug.errors, str(error)]
-        return render_template("editor/edit_post.html", form=form, post=post), 400
+        return _render_editor(form, post, status=400)
     flash(_saved_message(saved), "success")
     return redirect(url_for("editor.edit_post", post_id=saved.id))
+
+
+def _render_editor(form: PostForm, post: Post | None, preview: Post | None = None, status: int = 200):
+    """The editor page, with the Linkbacks panel and what publishing would notify."""
+    shown = preview or post
+    plan = plan_notifications(shown, post_url(shown, external=True)) if shown is not None else []
+    return (
+        render_template(
+            "editor/edit_post.html", form=form, post=post, preview=preview, plan=plan,
+            deliveries=post.deliveries if post is not None else [],
+        ),
+        status,
+    )
+
+
+@bp.post("/posts/<int:post_id>/linkbacks/resend")
+def resend_all(post_id):
+    post = db.get_or_404(Post, post_id)
+    count = resend([d for d in post.deliveries if d.method != DeliveryMethod.SELF])
+    flash(f"{count} linkback{'s' if count != 1 else ''} queued to be sent again.", "success")
+    return redirect(url_for("editor.edit_post", post_id=post.id) + "#linkbacks")
+
+
+@bp.post("/posts/<int:post_id>/linkbacks/<int:delivery_id>/resend")
+def resend_one(post_id, delivery_id):
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None or delivery.post_id != post_id:
+        abort(404)
+    resend([delivery])
+    flash(f"Queued to be sent again: {delivery.target}", "success")
+    return redirect(url_for("editor.edit_post", post_id=post_id) + "#linkbacks")
 
 
 def _saved_message(post: Post) -> str:

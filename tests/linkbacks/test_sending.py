@@ -128,7 +128,7 @@ def test_trackback_non_xml_answer_reported(httpserver, policy):
     outcome = send_trackback(
         httpserver.url_for("/tb"), url=SOURCE, title="t", excerpt="e", blog_name="b", policy=policy
     )
-    assert outcome.result == Result.FAILED and "not TrackBack XML (HTTP 200, text/html)" in outcome.detail
+    assert outcome.result == Result.FAILED and "not a TrackBack response (HTTP 200, text/html)" in outcome.detail
 
 
 def test_trackback_http_500_is_transient_and_404_final(httpserver, policy):

@@ -1,0 +1,51 @@
+"""Which of our own posts a URL points at: for links between our own posts (recorded without the
+network) and for the targets of incoming linkbacks. Tolerates http/https, a missing or extra
+trailing slash, a fragment, and old dates in the permalink (our own redirect)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+
+from ..extensions import db
+from ..models import Post
+from ..site_settings import get_setting
+
+
+def own_hosts(*urls: str) -> set[str]:
+    """The host[:port] names this blog answers at: the site URL setting plus the given URLs'."""
+    hosts = set()
+    for url in (get_setting("site_url"), *urls):
+        if url:
+            hosts.add(urlsplit(url).netloc.lower())
+    return hosts
+
+
+def is_own_url(url: str, hosts: set[str]) -> bool:
+    return urlsplit(url).netloc.lower() in hosts
+
+
+def find_own_post(url: str) -> Post | None:
+    """The post whose permalink the URL is (any publish state), or None."""
+    path = urlsplit(url).path or "/"
+    adapter = current_app.url_map.bind("localhost")
+    for candidate in dict.fromkeys((path, path.rstrip("/") + "/")):
+        try:
+            endpoint, values = adapter.match(candidate, method="GET")
+        except RequestRedirect as redirect:
+            endpoint, values = _match_redirect(adapter, redirect.new_url)
+        except HTTPException:
+            continue
+        if endpoint == "public.post":
+            return db.session.execute(db.select(Post).filter_by(slug=values["slug"])).scalar_one_or_none()
+    return None
+
+
+def _match_redirect(adapter, new_url: str):
+    try:
+        return adapter.match(urlsplit(new_url).path, method="GET")
+    except HTTPException:
+        return None, {}
