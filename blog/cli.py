@@ -55,8 +55,8 @@ def worker(once: bool) -> None:
     click.echo("Running background jobs (Ctrl-C to stop)")
     runner.start()
     try:
-        while runner._thread.is_alive():
-            runner._thread.join(1)
+        while runner.is_alive():
+            runner.join(1)
     except KeyboardInterrupt:
         runner.stop()
 

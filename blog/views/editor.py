@@ -11,6 +11,7 @@ from .. import archive
 from ..auth import require_login
 from ..extensions import csrf, db
 from ..forms import PostForm
+from ..jobs import wake_jobs
 from ..linkbacks.outbox import delivery_summary, plan_notifications, resend
 from ..models import Delivery, DeliveryMethod, Post
 from ..permalinks import local_time, post_url
@@ -103,6 +104,7 @@ def _edit(post: Post | None):
     except SlugTaken as error:
         form.slug.errors = [*form.slug.errors, str(error)]
         return _render_editor(form, post, status=400)
+    wake_jobs()
     flash(_saved_message(saved), "success")
     return redirect(url_for("editor.edit_post", post_id=saved.id))
 
@@ -124,6 +126,7 @@ def _render_editor(form: PostForm, post: Post | None, preview: Post | None = Non
 def resend_all(post_id):
     post = db.get_or_404(Post, post_id)
     count = resend([d for d in post.deliveries if d.method != DeliveryMethod.SELF])
+    wake_jobs()
     flash(f"{count} linkback{'s' if count != 1 else ''} queued to be sent again.", "success")
     return redirect(url_for("editor.edit_post", post_id=post.id) + "#linkbacks")
 
@@ -134,6 +137,7 @@ def resend_one(post_id, delivery_id):
     if delivery is None or delivery.post_id != post_id:
         abort(404)
     resend([delivery])
+    wake_jobs()
     flash(f"Queued to be sent again: {delivery.target}", "success")
     return redirect(url_for("editor.edit_post", post_id=post_id) + "#linkbacks")
 
