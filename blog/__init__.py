@@ -55,12 +55,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import auth, templating
     from .cli import register_commands
-    from .views import admin_comments, editor, errors, public, settings
+    from .views import admin_comments, editor, errors, linkbacks, public, settings
     from .views import auth as auth_views
 
     auth.init_app(app)
     templating.init_app(app)
-    for module in (public, auth_views, editor, admin_comments, settings, errors):
+    for module in (public, linkbacks, auth_views, editor, admin_comments, settings, errors):
         app.register_blueprint(module.bp)
     register_commands(app)
     return app

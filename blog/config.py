@@ -51,3 +51,9 @@ LINKBACK_LEASE_SECONDS = 300
 LINKBACK_MAX_ATTEMPTS = 6
 LINKBACK_RETRY_BASE_SECONDS = 60
 LINKBACK_RETRY_MAX_SECONDS = 6 * 3600
+
+# Incoming linkbacks (blog/linkbacks/receiving.py): the largest XML-RPC or TrackBack request read,
+# and how many pingback/trackback calls per minute one address, or one post, may make.
+LINKBACK_REQUEST_MAX_BYTES = 64 * 1024
+LINKBACK_PER_ADDRESS_PER_MINUTE = 10
+LINKBACK_PER_POST_PER_MINUTE = 30

@@ -4,6 +4,7 @@ caller (templates, the comment form, the linkback endpoints) agrees."""
 from __future__ import annotations
 
 from .models import Post
+from .site_settings import get_setting
 
 
 def accepts_comments(post: Post) -> bool:
@@ -12,3 +13,11 @@ def accepts_comments(post: Post) -> bool:
 
 def accepts_pings(post: Post) -> bool:
     return post.is_published and post.allow_pings
+
+
+def accepts_pingbacks(post: Post) -> bool:
+    return accepts_pings(post) and get_setting("accept_pingbacks")
+
+
+def accepts_trackbacks(post: Post) -> bool:
+    return accepts_pings(post) and get_setting("accept_trackbacks")

@@ -11,8 +11,10 @@ from datetime import datetime
 from flask import Flask, current_app
 
 from .extensions import db
+from .linkbacks.receiving import verify_pending_trackbacks
 from .linkbacks.worker import deliver_due
 from .posts import publish_due_posts
+from .site_settings import get_setting
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +25,10 @@ def run_due_jobs(now: datetime | None = None) -> dict[str, int]:
     for post in published:
         log.info("scheduled post %s (%s) is now published", post.id, post.slug)
     # Posts that just went live have their linkbacks queued already (at scheduling): now due.
-    return {"published": len(published), "linkbacks": deliver_due(now)}
+    done = {"published": len(published), "linkbacks": deliver_due(now)}
+    if get_setting("verify_trackbacks"):
+        done["trackbacks_checked"] = verify_pending_trackbacks()
+    return done
 
 
 def wake_jobs() -> None:

@@ -75,6 +75,14 @@ class DeliveryStatus(enum.StrEnum):
     NO_ENDPOINT = "no_endpoint"
 
 
+class Verification(enum.StrEnum):
+    VERIFIED = "verified"  # the source was fetched and links to the post
+    PENDING = "pending"  # a trackback waiting for the worker to check it
+    FAILED = "failed"  # fetched, and it does not link to the post
+    UNREACHABLE = "unreachable"  # could not be fetched
+    OWN = "own"  # a link between our own posts
+
+
 class User(db.Model):
     __tablename__ = "users"
 
@@ -169,8 +177,17 @@ class Comment(db.Model):
     ip: Mapped[str] = mapped_column(sa.String(45), default="")
     user_agent: Mapped[str] = mapped_column(sa.String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # For linkbacks: whether the source was checked to link here (see Verification), and why not.
+    verification: Mapped[str | None] = mapped_column(sa.String(20))
+    verification_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # For linkbacks: our URL the source links to (the pingback target, or the trackback's post).
+    target_url: Mapped[str] = mapped_column(sa.String(2000), default="", server_default="")
 
     post: Mapped[Post] = relationship(back_populates="comments")
+
+    @property
+    def is_linkback(self) -> bool:
+        return self.kind != CommentKind.COMMENT
 
 
 class Delivery(db.Model):
@@ -220,6 +237,18 @@ class Setting(db.Model):
 
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text)
+
+
+class LinkbackAttempt(db.Model):
+    """Every incoming pingback or trackback call, accepted or not: the rate limits count these, so
+    a flood of refused calls (each of which may cost a fetch) is limited too."""
+
+    __tablename__ = "linkback_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip: Mapped[str] = mapped_column(sa.String(45), index=True)
+    post_id: Mapped[int | None] = mapped_column(index=True)  # no foreign key: kept even for unknown posts
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class LoginFailure(db.Model):

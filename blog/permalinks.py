@@ -51,3 +51,8 @@ def local_path_or_none(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def trackback_url(post: Post) -> str:
+    """The post's TrackBack ping URL: its permalink plus trackback/ (as WordPress's, WP-3)."""
+    return absolute_url_for("linkbacks.trackback", **permalink_values(post))

@@ -32,6 +32,9 @@ SPECS: dict[str, SettingSpec] = {
     "default_pingback_flag": SettingSpec(bool, True),
     "require_name_email": SettingSpec(bool, True),
     "approve_own_links": SettingSpec(bool, True),  # links between my own posts: approved at once
+    "accept_pingbacks": SettingSpec(bool, True),  # the blog-wide switches, beside each post's own
+    "accept_trackbacks": SettingSpec(bool, True),
+    "verify_trackbacks": SettingSpec(bool, True),  # fetch a trackback's page: no link, it is spam
 }
 
 

@@ -189,9 +189,9 @@ def test_due_scheduled_posts_are_published_exactly_once(ctx):
 
 def test_run_due_jobs_reports_what_it_published(ctx):
     ctx.save("Due", publish_date=NOW + timedelta(minutes=5))
-    assert run_due_jobs(now=NOW) == {"published": 0, "linkbacks": 0}
-    assert run_due_jobs(now=NOW + timedelta(minutes=5)) == {"published": 1, "linkbacks": 0}
-    assert run_due_jobs(now=NOW + timedelta(minutes=6)) == {"published": 0, "linkbacks": 0}
+    assert run_due_jobs(now=NOW) == {"published": 0, "linkbacks": 0, "trackbacks_checked": 0}
+    assert run_due_jobs(now=NOW + timedelta(minutes=5)) == {"published": 1, "linkbacks": 0, "trackbacks_checked": 0}
+    assert run_due_jobs(now=NOW + timedelta(minutes=6)) == {"published": 0, "linkbacks": 0, "trackbacks_checked": 0}
     assert statuses() == {"due": PostStatus.PUBLISHED}
 
 

@@ -20,6 +20,7 @@ from ..models import (
     DeliveryOrigin,
     DeliveryStatus,
     Post,
+    Verification,
     utcnow,
 )
 from ..site_settings import get_setting
@@ -155,6 +156,7 @@ def record_own_link(delivery: Delivery, target_post: Post, now: datetime) -> Non
             author_url=delivery.source_url,
             content=link_context(anchor) if anchor is not None else "",
             created_at=now,
+            verification=Verification.OWN,
         )
     )
     delivery.status = DeliveryStatus.SENT

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import archive
 from ..comments import CommentInput, CommentRejected, add_visitor_comment
-from ..discussion import accepts_comments
+from ..discussion import accepts_comments, accepts_pingbacks, accepts_trackbacks
 from ..extensions import csrf, db
 from ..feeds import build_atom_feed
 from ..forms import CommentForm
@@ -46,6 +46,7 @@ def post(year, month, day, slug):
 
 def render_post(post: Post, form: CommentForm, status: int = 200):
     items = archive.approved_items(post)
+    g.pingbacks_open = accepts_pingbacks(post)
     return (
         render_template(
             "public/post.html",
@@ -54,9 +55,19 @@ def render_post(post: Post, form: CommentForm, status: int = 200):
             counts=archive.approved_counts([post.id])[post.id],
             form=form,
             comments_open=accepts_comments(post),
+            pingbacks_open=g.pingbacks_open,
+            trackbacks_open=accepts_trackbacks(post),
         ),
         status,
     )
+
+
+@bp.after_request
+def _advertise_pingback_server(response):
+    """X-Pingback on every public page (PB-3), except a post whose pingbacks are closed."""
+    if response.mimetype == "text/html" and get_setting("accept_pingbacks") and g.get("pingbacks_open", True):
+        response.headers["X-Pingback"] = absolute_url_for("linkbacks.xmlrpc")
+    return response
 
 
 @bp.post("/comment/<int:post_id>")

@@ -1,0 +1,82 @@
+"""Protocol adapters for incoming linkbacks: /xmlrpc (pingback) and <permalink>trackback/.
+CSRF-exempt by nature: other blogs' servers call them, with no session."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+from markupsafe import escape
+
+from .. import archive
+from ..extensions import csrf
+from ..linkbacks.receiving import Caller, TrackbackRefused, accept_trackback, decode_trackback_form
+from ..linkbacks.xmlrpc_server import handle_xmlrpc, too_large_answer
+from .public import POST_RULE
+
+bp = Blueprint("linkbacks", __name__)
+
+XMLRPC_GET_TEXT = (
+    "This is the blog's XML-RPC endpoint. It takes pingbacks (pingback.ping) sent with POST, "
+    "as other blogs do when they link to a post here.\n"
+)
+
+
+def _caller() -> Caller:
+    return Caller(ip=request.remote_addr or "", user_agent=request.user_agent.string, base_url=request.host_url)
+
+
+def _read_capped() -> bytes | None:
+    """The request body, or None when it is larger than LINKBACK_REQUEST_MAX_BYTES (not read)."""
+    limit = current_app.config["LINKBACK_REQUEST_MAX_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = request.stream.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+@bp.route("/xmlrpc", methods=["GET", "POST"])
+@bp.route("/xmlrpc.php", methods=["GET", "POST"])
+@csrf.exempt
+def xmlrpc():
+    if request.method == "GET":
+        return XMLRPC_GET_TEXT, 405, {"Allow": "POST", "Content-Type": "text/plain; charset=utf-8"}
+    body = _read_capped()
+    if body is None:
+        answer = too_large_answer(current_app.config["LINKBACK_REQUEST_MAX_BYTES"])
+    else:
+        answer = handle_xmlrpc(body, _caller())
+    return answer, 200, {"Content-Type": "text/xml; charset=utf-8"}
+
+
+def trackback_reply(error: str | None = None, status: int = 200):
+    """The TrackBack answer (TB-4/TB-5)."""
+    if error is None:
+        body = '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0</error>\n</response>\n'
+    else:
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>1</error>\n'
+            f"<message>{escape(error)}</message>\n</response>\n"
+        )
+    return body, status, {"Content-Type": "text/xml; charset=utf-8"}
+
+
+@bp.route(POST_RULE + "trackback/", methods=["GET", "POST"])
+@csrf.exempt
+def trackback(year, month, day, slug):
+    post = archive.find_published_post(slug)
+    if post is None:
+        return trackback_reply("No such post here.", 404)
+    if request.method == "GET":
+        text = (
+            f"This is the TrackBack URL of “{post.title}”. Blogs that link to the post send their "
+            "TrackBack ping here with POST (url, title, excerpt, blog_name).\n"
+        )
+        return text, 405, {"Allow": "POST", "Content-Type": "text/plain; charset=utf-8"}
+    body = _read_capped()
+    if body is None:
+        return trackback_reply("The ping is too large.", 413)
+    try:
+        fields = decode_trackback_form(body, request.mimetype_params.get("charset"))
+        accept_trackback(post, fields, _caller())
+    except TrackbackRefused as refused:
+        return trackback_reply(str(refused), refused.status)
+    return trackback_reply()
