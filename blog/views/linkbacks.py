@@ -33,8 +33,8 @@ def _read_capped() -> bytes | None:
     return None if len(body) > limit else body
 
 
-@bp.route("/xmlrpc", methods=["GET", "POST"])
-@bp.route("/xmlrpc.php", methods=["GET", "POST"])
+@bp.route("/xmlrpc.php", methods=["GET", "POST"])  # where WordPress clients look
+@bp.route("/xmlrpc", methods=["GET", "POST"])  # registered first: the one url_for gives
 @csrf.exempt
 def xmlrpc():
     if request.method == "GET":
