@@ -20,6 +20,14 @@ class Counts:
     comments: int = 0
     mentions: int = 0  # pingbacks, trackbacks and webmentions
 
+    @property
+    def text(self) -> str:
+        """"4 comments · 2 mentions": comments always, mentions when there are any."""
+        words = f"{self.comments} comment{'s' if self.comments != 1 else ''}"
+        if self.mentions:
+            words += f" · {self.mentions} mention{'s' if self.mentions != 1 else ''}"
+        return words
+
 
 def published() -> sa.Select:
     return (

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from feedgen.feed import FeedGenerator
+from markupsafe import Markup
 
+from .archive import approved_counts
 from .models import Post
 from .permalinks import absolute_url_for, post_url
 from .site_settings import get_settings
@@ -34,6 +36,7 @@ def build_atom_feed(posts: list[Post], *, title: str, self_url: str, alternate_u
         feed.updated(updated)
     authors = {p.author.username for p in posts} or {settings["blog_title"]}
     feed.author({"name": ", ".join(sorted(authors))})
+    counts = approved_counts([p.id for p in posts])
     for post in posts:
         url = post_url(post, external=True)
         entry = feed.add_entry(order="append")
@@ -43,7 +46,9 @@ def build_atom_feed(posts: list[Post], *, title: str, self_url: str, alternate_u
         entry.published(post.published_at)
         entry.updated(entry_updated(post))
         entry.author({"name": post.author.username})
-        entry.content(post.body_html or " ", type="html")
+        # Honest, separate counts under each entry, linking to the discussion.
+        discussion = Markup('<p class="discussion"><a href="{}#comments">{}</a></p>').format(url, counts[post.id].text)
+        entry.content(f"{post.body_html}\n{discussion}", type="html")
         for tag in post.tags:
             entry.category(term=tag.slug, label=tag.name)
     return feed.atom_str(pretty=True)

@@ -86,7 +86,11 @@ def test_feed_entry_content_is_the_sanitised_html(app, author, visitor):
     content = entries(get_feed(visitor))[0].find(f"{ATOM}content")
     assert content.get("type") == "html"
     with app.app_context():
-        assert content.text == db.session.get(Post, post.id).body_html
+        stored = db.session.get(Post, post.id)
+        assert content.text == (
+            f'{stored.body_html}\n<p class="discussion"><a href="{author.url_of_external(stored)}#comments">'
+            "0 comments</a></p>"
+        )
     assert "<strong>world</strong>" in content.text
     assert "script" not in content.text and "javascript" not in content.text
 
@@ -145,3 +149,16 @@ def test_tag_feed_holds_only_that_tags_posts(author, visitor):
 def test_tag_feed_of_unknown_or_draft_only_tag_is_not_found(author, visitor, tags):
     author.save("Draft", action="draft", tags=tags)
     assert visitor.get("/tag/secret-plans/feed/").status_code == 404
+
+
+def test_feed_entries_give_comment_and_mention_counts_separately(app, author, visitor):
+    from blog.models import Comment
+
+    post = author.publish("Discussed", "Talk to me.")
+    with app.app_context():
+        for kind, status in [("comment", "approved"), ("comment", "approved"), ("pingback", "approved"),
+                             ("trackback", "pending"), ("comment", "spam")]:
+            db.session.add(Comment(post_id=post.id, kind=kind, status=status, author_name="x", content="y"))
+        db.session.commit()
+    content = entries(get_feed(visitor))[0].find(f"{ATOM}content").text
+    assert content.endswith(">2 comments · 1 mention</a></p>")

@@ -179,3 +179,11 @@ def test_verification_off_leaves_trackbacks_unchecked(app, blog):
     with app.app_context():
         assert "trackbacks_checked" not in run_due_jobs()
     assert blog.stored()[0].verification is None
+
+
+def test_comments_closed_but_linkbacks_open_still_lists_linkbacks(app, blog, author):
+    author.save("Target post", "x", post_id=blog.post_id, allow_comments=False, allow_pings=True)
+    assert blog.ping({"url": "http://x.example/p", "blog_name": "X Blog"})[1] == "0"
+    approve_all(app)
+    page = requests.get(blog.permalink, timeout=5).text
+    assert "Comments are closed." in page and "X Blog" in page and "Trackback URL" in page
