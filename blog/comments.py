@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from .discussion import accepts_comments
 from .extensions import db
 from .models import Comment, CommentKind, CommentStatus, Post, utcnow
+from .moderation import apply_moderation
 
 
 class CommentRejected(ValueError):
@@ -68,8 +69,8 @@ def add_visitor_comment(
     by_owner: bool = False,
     now: datetime | None = None,
 ) -> Comment:
-    """Store a comment from the form. Visitors' comments wait for approval; the owner's own
-    comments are approved at once (as WordPress does for the post author)."""
+    """Store a comment from the form, with the status the moderation rules give it; the owner's
+    own comments are approved at once (as WordPress does for the post author)."""
     now = now or utcnow()
     if not accepts_comments(post):
         raise CommentsClosed("Comments are closed.")
@@ -82,7 +83,6 @@ def add_visitor_comment(
     comment = Comment(
         post=post,
         kind=CommentKind.COMMENT,
-        status=CommentStatus.APPROVED if by_owner else CommentStatus.PENDING,
         author_name=data.name.strip()[:250],
         author_email=data.email.strip()[:254],
         author_url=normalize_author_url(data.url)[:2000],
@@ -91,6 +91,8 @@ def add_visitor_comment(
         user_agent=user_agent[:255],
         created_at=now,
     )
+    with db.session.no_autoflush:
+        apply_moderation(comment, by_owner=by_owner)
     db.session.add(comment)
     db.session.commit()
     return comment

@@ -180,6 +180,8 @@ class Comment(db.Model):
     # For linkbacks: whether the source was checked to link here (see Verification), and why not.
     verification: Mapped[str | None] = mapped_column(sa.String(20))
     verification_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Why the moderation rules gave it its status ("held: 2 or more links", "spam: disallowed word").
+    moderation_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # For linkbacks: our URL the source links to (the pingback target, or the trackback's post).
     target_url: Mapped[str] = mapped_column(sa.String(2000), default="", server_default="")
 

@@ -67,9 +67,14 @@ def _is_web_link(match) -> bool:
     return match.text.lower().startswith("www.")
 
 
-def render_comment_text(text: str) -> Markup:
-    """A visitor's plain text as HTML: escaped, bare URLs linked with rel="nofollow ugc", line
-    breaks kept as <br> and blank lines as paragraphs."""
+def count_links(text: str) -> int:
+    """How many links the text shows once displayed (what "hold if N or more links" counts)."""
+    return sum(1 for match in _linkifier().match(text or "") or [] if _is_web_link(match))
+
+
+def render_comment_text(text: str, rel: str = "nofollow ugc") -> Markup:
+    """A visitor's plain text as HTML: escaped, bare URLs linked with rel="nofollow ugc" (or the
+    given rel), line breaks kept as <br> and blank lines as paragraphs."""
     linkify = _linkifier()
     paragraphs = [p for p in re.split(r"\r?\n\s*\r?\n", text.strip()) if p.strip()]
     out = []
@@ -78,7 +83,7 @@ def render_comment_text(text: str) -> Markup:
         for match in filter(_is_web_link, linkify.match(para) or []):
             pieces.append(escape(para[last : match.index]))
             pieces.append(
-                Markup('<a href="{}" rel="nofollow ugc">{}</a>').format(match.url, match.text)
+                Markup('<a href="{}" rel="{}">{}</a>').format(match.url, rel, match.text)
             )
             last = match.last_index
         pieces.append(escape(para[last:]))

@@ -26,15 +26,37 @@ SPECS: dict[str, SettingSpec] = {
     "site_url": SettingSpec(str, ""),
     "posts_per_page": SettingSpec(int, 10),
     "timezone": SettingSpec(str, "UTC"),
-    # Settings -> Discussion (the page itself comes later; the defaults apply already)
-    "default_comment_status": SettingSpec(bool, True),
-    "default_ping_status": SettingSpec(bool, True),
-    "default_pingback_flag": SettingSpec(bool, True),
+    # Settings -> Discussion, WordPress's names where WordPress has the option (LINKBACKS.md section 5)
+    "default_pingback_flag": SettingSpec(bool, True),  # Attempt to notify any blogs linked to from the post
+    "default_ping_status": SettingSpec(bool, True),  # Allow link notifications ... on new posts
+    "default_comment_status": SettingSpec(bool, True),  # Allow people to submit comments on new posts
     "require_name_email": SettingSpec(bool, True),
-    "approve_own_links": SettingSpec(bool, True),  # links between my own posts: approved at once
-    "accept_pingbacks": SettingSpec(bool, True),  # the blog-wide switches, beside each post's own
+    "close_comments_for_old_posts": SettingSpec(bool, False),
+    "close_comments_days_old": SettingSpec(int, 14),
+    "close_pings_for_old_posts": SettingSpec(bool, False),  # ours: linkbacks close separately
+    "close_pings_days_old": SettingSpec(int, 14),
+    "thread_comments": SettingSpec(bool, True),
+    "thread_comments_depth": SettingSpec(int, 5),
+    "page_comments": SettingSpec(bool, False),
+    "comments_per_page": SettingSpec(int, 50),
+    "default_comments_page": SettingSpec(str, "newest"),  # "newest" (last page) or "oldest" (first)
+    "comment_order": SettingSpec(str, "asc"),  # "asc": older at the top; "desc": newer at the top
+    "comments_notify": SettingSpec(bool, True),  # Email me whenever anyone posts a comment
+    "pings_notify": SettingSpec(bool, True),  # ours: ... a pingback or trackback arrives
+    "moderation_notify": SettingSpec(bool, True),  # ... a comment is held for moderation
+    "comment_moderation": SettingSpec(bool, False),  # Comment must be manually approved
+    "comment_previously_approved": SettingSpec(bool, True),  # author must have a previously approved one
+    "comment_max_links": SettingSpec(int, 2),
+    "moderation_keys": SettingSpec(str, ""),  # one per line
+    "disallowed_keys": SettingSpec(str, ""),  # one per line
+    "linkback_allow_sites": SettingSpec(str, ""),  # hosts or URL prefixes, one per line: skip moderation
+    "linkback_block_sites": SettingSpec(str, ""),  # hosts or URL prefixes, one per line: straight to spam
+    "approve_own_links": SettingSpec(bool, True),  # Approve links between my own posts automatically
+    "verify_trackbacks": SettingSpec(bool, True),  # Verify that trackbacks link to this blog
+    "nofollow_links": SettingSpec(bool, True),  # Add rel="nofollow" to links in comments and linkbacks
+    "separate_mentions": SettingSpec(bool, False),  # Show pingbacks and trackbacks separately from comments
+    "accept_pingbacks": SettingSpec(bool, True),
     "accept_trackbacks": SettingSpec(bool, True),
-    "verify_trackbacks": SettingSpec(bool, True),  # fetch a trackback's page: no link, it is spam
 }
 
 

@@ -98,7 +98,7 @@ def test_approved_comment_shows_with_author_link_nofollow_ugc(app, author, visit
 def test_comment_count_shows_on_home_page(app, author, visitor, post):
     add_comment(app, post, "First", approve=True)
     add_comment(app, post, "Second", approve=True, ip="10.0.0.2")
-    add_comment(app, post, "Pending", ip="10.0.0.3")
+    add_comment(app, post, "Pending", ip="10.0.0.3", name="Newcomer", email="new@example.com")
     assert soup_of(visitor.get("/")).select_one(".post-meta a").get_text() == "2 comments"
 
 

@@ -17,6 +17,7 @@ from flask import current_app
 from ..discussion import accepts_pingbacks, accepts_trackbacks
 from ..extensions import db
 from ..models import Comment, CommentKind, CommentStatus, LinkbackAttempt, Post, Verification, utcnow
+from ..moderation import apply_moderation
 from ..permalinks import post_url
 from ..site_settings import get_setting
 from . import faults
@@ -177,7 +178,6 @@ def _store(post: Post, kind: CommentKind, caller: Caller, now: datetime, *, auth
     comment = Comment(
         post=post,
         kind=kind,
-        status=CommentStatus.PENDING,
         author_name=author_name[:250],
         author_url=author_url[:2000],
         content=content,
@@ -188,6 +188,8 @@ def _store(post: Post, kind: CommentKind, caller: Caller, now: datetime, *, auth
         verification_note=note,
         target_url=target_url[:2000],
     )
+    with db.session.no_autoflush:
+        apply_moderation(comment)
     db.session.add(comment)
     db.session.commit()
     return comment
