@@ -14,6 +14,8 @@ from .discussion import accepts_comments
 from .extensions import db
 from .models import Comment, CommentKind, CommentStatus, Post, utcnow
 from .moderation import apply_moderation
+from .notifications import notify_new_item
+from .site_settings import get_setting
 
 
 class CommentRejected(ValueError):
@@ -41,6 +43,7 @@ class CommentInput:
     email: str
     url: str
     text: str
+    parent_id: int | None = None  # the comment this one replies to
 
 
 def normalize_author_url(url: str) -> str:
@@ -80,8 +83,10 @@ def add_visitor_comment(
     if not by_owner:
         _check_flood(ip, now)
     _check_duplicate(post, data.name.strip(), data.email.strip(), text)
+    parent = _reply_parent(post, data.parent_id)
     comment = Comment(
         post=post,
+        parent_id=parent.id if parent else None,
         kind=CommentKind.COMMENT,
         author_name=data.name.strip()[:250],
         author_email=data.email.strip()[:254],
@@ -95,7 +100,24 @@ def add_visitor_comment(
         apply_moderation(comment, by_owner=by_owner)
     db.session.add(comment)
     db.session.commit()
+    notify_new_item(comment, by_owner=by_owner)
     return comment
+
+
+def _reply_parent(post: Post, parent_id: int | None) -> Comment | None:
+    """The approved comment of this post being replied to; replies need threads switched on."""
+    if not parent_id:
+        return None
+    parent = db.session.get(Comment, parent_id)
+    if (
+        not get_setting("thread_comments")
+        or parent is None
+        or parent.post_id != post.id
+        or parent.status != CommentStatus.APPROVED
+        or parent.kind != CommentKind.COMMENT
+    ):
+        raise CommentRejected("The comment you are replying to is not available.")
+    return parent
 
 
 def _check_flood(ip: str, now: datetime) -> None:

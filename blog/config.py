@@ -57,3 +57,19 @@ LINKBACK_RETRY_MAX_SECONDS = 6 * 3600
 LINKBACK_REQUEST_MAX_BYTES = 64 * 1024
 LINKBACK_PER_ADDRESS_PER_MINUTE = 10
 LINKBACK_PER_POST_PER_MINUTE = 30
+
+# Email to the administrator (Settings -> Discussion, "Email me whenever"; blog/notifications.py).
+# MAIL_SERVER None: no mail is sent, and those boxes say why. MAIL_USE_TLS upgrades a plain connection
+# with STARTTLS (usually port 587); MAIL_USE_SSL speaks TLS from the start (usually port 465). Login
+# only when MAIL_USERNAME is set. MAIL_SENDER None: "<blog title> <blog@<the site's host name>>".
+# Mail goes out from a short-lived background thread so that no visitor waits on the SMTP server;
+# MAIL_SEND_IN_BACKGROUND = False sends it within the request (the tests do, to be deterministic).
+MAIL_SERVER: str | None = None
+MAIL_PORT = 25
+MAIL_USE_TLS = False
+MAIL_USE_SSL = False
+MAIL_USERNAME: str | None = None
+MAIL_PASSWORD: str | None = None
+MAIL_SENDER: str | None = None
+MAIL_TIMEOUT_SECONDS = 10
+MAIL_SEND_IN_BACKGROUND = True

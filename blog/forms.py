@@ -30,6 +30,7 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import HiddenInput
 
 from .linkbacks.links import invalid_trackback_entries
 
@@ -128,6 +129,7 @@ class CommentForm(FlaskForm):
         "Comment",
         validators=[InputRequired(message="Please type a comment."), MaxConfiguredLength("COMMENT_MAX_CHARS")],
     )
+    parent_id = IntegerField(widget=HiddenInput(), validators=[Optional()])  # replying to this comment
     submit = SubmitField("Post Comment")
 
     def require_name_and_email(self) -> bool:
@@ -173,3 +175,22 @@ class GeneralSettingsForm(FlaskForm):
         parts = urlsplit(url)
         if parts.query or parts.fragment or url.endswith(("?", "#")):
             raise ValidationError(f"{SITE_URL_MESSAGE} (without ? or #).")
+
+
+class CommentEditForm(FlaskForm):
+    """The owner's corrections to a comment, pingback, trackback or webmention (the moderation queue)."""
+
+    author_name = StringField("Name", filters=STRIP, validators=[Length(max=250)])
+    author_email = EmailField("Email", filters=STRIP, validators=[Optional(), Email(), Length(max=254)])
+    author_url = StringField("Website", filters=STRIP, validators=[Length(max=2000)])
+    content = TextAreaField(
+        "Text",
+        validators=[DataRequired(message="The text cannot be empty."), MaxConfiguredLength("COMMENT_MAX_CHARS")],
+    )
+    submit = SubmitField("Update")
+
+    def validate_author_url(self, field):
+        from .comments import normalize_author_url
+
+        if field.data and not normalize_author_url(field.data):
+            raise ValidationError("Enter a web address starting with http:// or https://, or leave it empty.")

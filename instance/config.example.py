@@ -8,3 +8,14 @@
 # LOGIN_MAX_FAILURES = 5
 # LOGIN_WINDOW_SECONDS = 900
 # SESSION_COOKIE_SECURE = True                 # when the blog is served over https
+
+# Email notifications (Settings -> Discussion, "Email me whenever"): none until MAIL_SERVER is set.
+# MAIL_SERVER = "smtp.example.com"
+# MAIL_PORT = 587                              # default 25; usually 587 with STARTTLS, 465 with SSL
+# MAIL_USE_TLS = True                          # STARTTLS on a plain connection
+# MAIL_USE_SSL = False                         # TLS from the first byte (port 465)
+# MAIL_USERNAME = "blog@example.com"           # login only when set
+# MAIL_PASSWORD = "secret"                     # or BLOG_MAIL_PASSWORD in the environment
+# MAIL_SENDER = "My Blog <blog@example.com>"   # default: blog@<the site's host name>
+# MAIL_TIMEOUT_SECONDS = 10
+# MAIL_SEND_IN_BACKGROUND = True               # False: send within the request (slower for visitors)

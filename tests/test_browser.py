@@ -86,7 +86,7 @@ def test_setup_write_publish_comment_and_approve(browser, live_server):
     reader.goto(post_url)
     comment = reader.locator(".comment-list .comment")
     expect(comment).to_contain_text("Great post!")
-    author_link = comment.get_by_role("link", name="Visitor Vic")
+    author_link = comment.get_by_role("link", name="Visitor Vic", exact=True)
     expect(author_link).to_have_attribute("href", "https://vic.example.org")
     expect(author_link).to_have_attribute("rel", "external nofollow ugc")
     expect(comment.get_by_role("link", name="https://example.net/page")).to_have_attribute("rel", "nofollow ugc")

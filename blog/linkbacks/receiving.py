@@ -18,6 +18,7 @@ from ..discussion import accepts_pingbacks, accepts_trackbacks
 from ..extensions import db
 from ..models import Comment, CommentKind, CommentStatus, LinkbackAttempt, Post, Verification, utcnow
 from ..moderation import apply_moderation
+from ..notifications import notify_new_item
 from ..permalinks import post_url
 from ..site_settings import get_setting
 from . import faults
@@ -192,6 +193,7 @@ def _store(post: Post, kind: CommentKind, caller: Caller, now: datetime, *, auth
         apply_moderation(comment)
     db.session.add(comment)
     db.session.commit()
+    notify_new_item(comment)
     return comment
 
 

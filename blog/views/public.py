@@ -13,7 +13,8 @@ from ..feeds import build_atom_feed
 from ..forms import CommentForm
 from ..models import Post
 from ..permalinks import absolute_url_for, local_time, permalink_values, post_url
-from ..site_settings import get_setting
+from ..site_settings import get_setting, get_settings
+from ..threads import arrange
 
 bp = Blueprint("public", __name__)
 
@@ -45,18 +46,39 @@ def post(year, month, day, slug):
 
 
 def render_post(post: Post, form: CommentForm, status: int = 200):
+    settings = get_settings()
     items = archive.approved_items(post)
+    discussion = arrange(
+        items,
+        threaded=settings["thread_comments"],
+        max_depth=settings["thread_comments_depth"],
+        per_page=settings["comments_per_page"] if settings["page_comments"] else None,
+        page=request.args.get("cpage", type=int),
+        show_newest_page=settings["default_comments_page"] == "newest",
+        newest_first=settings["comment_order"] == "desc",
+        separate_mentions=settings["separate_mentions"],
+    )
+    comments_open = accepts_comments(post)
+    replying_to = None
+    if comments_open and settings["thread_comments"]:
+        wanted = request.args.get("replytocom", type=int) or form.parent_id.data
+        replying_to = next((i for i in items if i.id == wanted and not i.is_linkback), None)
+    if replying_to is not None:
+        form.parent_id.data = replying_to.id
     g.pingbacks_open = accepts_pingbacks(post)
     return (
         render_template(
             "public/post.html",
             post=post,
-            items=items,
+            discussion=discussion,
             counts=archive.approved_counts([post.id])[post.id],
             form=form,
-            comments_open=accepts_comments(post),
+            comments_open=comments_open,
+            replying_to=replying_to,
             pingbacks_open=g.pingbacks_open,
             trackbacks_open=accepts_trackbacks(post),
+            link_rel="external nofollow ugc" if settings["nofollow_links"] else "external ugc",
+            text_rel="nofollow ugc" if settings["nofollow_links"] else "ugc",
         ),
         status,
     )
@@ -82,7 +104,9 @@ def comment(post_id):
         valid = form.require_name_and_email() and valid
     if not valid:
         return render_post(post, form, 400)
-    data = CommentInput(form.name.data or "", form.email.data or "", form.url.data or "", form.content.data)
+    data = CommentInput(
+        form.name.data or "", form.email.data or "", form.url.data or "", form.content.data, form.parent_id.data
+    )
     if current_user.is_authenticated:
         data.name = data.name or current_user.username
         data.email = data.email or current_user.email

@@ -1,0 +1,80 @@
+"""Arranging a post's approved items for readers, as Settings -> Discussion asks: threaded replies
+to a depth, pages of top-level comments with the first or last page shown by default, older or
+newer first, and pingbacks/trackbacks either among the comments or apart as "Mentions"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .models import Comment
+
+
+@dataclass
+class Node:
+    item: Comment
+    depth: int = 1
+    children: list[Node] = field(default_factory=list)
+
+
+@dataclass
+class Discussion:
+    nodes: list[Node]  # the top-level items of the page shown, each with its replies
+    mentions: list[Comment]  # linkbacks shown apart (empty unless "separately" is on)
+    page: int = 1
+    pages: int = 1
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.nodes and not self.mentions
+
+
+def arrange(
+    items: list[Comment],
+    *,
+    threaded: bool = True,
+    max_depth: int = 5,
+    per_page: int | None = None,
+    page: int | None = None,
+    show_newest_page: bool = True,
+    newest_first: bool = False,
+    separate_mentions: bool = False,
+) -> Discussion:
+    """Items come oldest first. Replies beyond `max_depth` are shown at that depth, after their
+    parent's other replies (as WordPress does). `page` None means the default page."""
+    mentions = [i for i in items if i.is_linkback] if separate_mentions else []
+    shown = [i for i in items if not (separate_mentions and i.is_linkback)]
+    by_id = {i.id: i for i in shown}
+    replies: dict[int, list[Comment]] = {}
+    top: list[Comment] = []
+    for item in shown:
+        parent = by_id.get(item.parent_id) if threaded and item.parent_id else None
+        if parent is None or item.is_linkback:
+            top.append(item)
+        else:
+            replies.setdefault(parent.id, []).append(item)
+
+    def build(item: Comment, depth: int) -> Node:
+        node = Node(item, depth)
+        for reply in replies.get(item.id, []):
+            if depth < max_depth:
+                node.children.append(build(reply, depth + 1))
+            else:  # too deep: flatten the whole sub-thread at this depth
+                node.children.extend(_flatten(reply, depth))
+        return node
+
+    def _flatten(item: Comment, depth: int) -> list[Node]:
+        flat = [Node(item, depth)]
+        for reply in replies.get(item.id, []):
+            flat.extend(_flatten(reply, depth))
+        return flat
+
+    if newest_first:
+        top.reverse()
+    nodes = [build(item, 1) for item in top]
+    if not per_page or per_page <= 0 or len(nodes) <= per_page:
+        return Discussion(nodes, mentions)
+    pages = -(-len(nodes) // per_page)
+    # "Last page displayed by default" shows the newest comments, whichever end they are at.
+    default = pages if (show_newest_page != newest_first) else 1
+    current = min(max(page or default, 1), pages)
+    return Discussion(nodes[(current - 1) * per_page : current * per_page], mentions, current, pages)
