@@ -45,3 +45,17 @@ def accepts_pingbacks(post: Post, now: datetime | None = None) -> bool:
 
 def accepts_trackbacks(post: Post, now: datetime | None = None) -> bool:
     return accepts_pings(post, now) and get_setting("accept_trackbacks")
+
+
+def apply_defaults_to_all_posts() -> int:
+    """Set every post's "Allow comments" and "Allow pingbacks & trackbacks" to the defaults for new
+    posts (the confirmed action on Settings -> Discussion); returns how many posts there are."""
+    from .extensions import db
+
+    result = db.session.execute(
+        db.update(Post).values(
+            allow_comments=get_setting("default_comment_status"), allow_pings=get_setting("default_ping_status")
+        )
+    )
+    db.session.commit()
+    return result.rowcount

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
@@ -19,6 +20,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     URL,
     DataRequired,
@@ -194,3 +196,77 @@ class CommentEditForm(FlaskForm):
 
         if field.data and not normalize_author_url(field.data):
             raise ValidationError("Enter a web address starting with http:// or https://, or leave it empty.")
+
+
+def _lines(text: str | None) -> str:
+    """A word/site list as stored: trimmed lines, empty ones dropped."""
+    return "\n".join(line.strip() for line in (text or "").splitlines() if line.strip())
+
+
+class DiscussionSettingsForm(FlaskForm):
+    """Settings -> Discussion, labelled as WordPress users know it (LINKBACKS.md section 5)."""
+
+    default_pingback_flag = BooleanField("Attempt to notify any blogs linked to from the post")
+    default_ping_status = BooleanField(
+        "Allow link notifications from other blogs (pingbacks and trackbacks) on new posts"
+    )
+    default_comment_status = BooleanField("Allow people to submit comments on new posts")
+    require_name_email = BooleanField("Comment author must fill out name and email")
+    close_comments_for_old_posts = BooleanField("Automatically close comments on posts older than")
+    close_comments_days_old = IntegerField("days", validators=[InputRequired(), NumberRange(min=1, max=36500)])
+    close_pings_for_old_posts = BooleanField("Automatically close pingbacks and trackbacks on posts older than")
+    close_pings_days_old = IntegerField("days", validators=[InputRequired(), NumberRange(min=1, max=36500)])
+    thread_comments = BooleanField("Enable threaded (nested) comments")
+    thread_comments_depth = SelectField(
+        "levels deep",
+        coerce=int,
+        choices=[SelectChoice(str(n), str(n)) for n in range(2, 11)],
+        validators=[InputRequired()],
+    )
+    page_comments = BooleanField("Break comments into pages with")
+    comments_per_page = IntegerField(
+        "top level comments per page", validators=[InputRequired(), NumberRange(min=1, max=1000)]
+    )
+    default_comments_page = SelectField(
+        "and the … page displayed by default", choices=[SelectChoice("newest", "last"), SelectChoice("oldest", "first")]
+    )
+    comment_order = SelectField(
+        "Comments should be displayed with the … comments at the top of each page",
+        choices=[SelectChoice("asc", "older"), SelectChoice("desc", "newer")],
+    )
+    comments_notify = BooleanField("Anyone posts a comment")
+    pings_notify = BooleanField("A pingback or trackback arrives")
+    moderation_notify = BooleanField("A comment is held for moderation")
+    comment_moderation = BooleanField("Comment must be manually approved")
+    comment_previously_approved = BooleanField("Comment author must have a previously approved comment")
+    comment_max_links = IntegerField(
+        "Hold a comment in the queue if it contains … or more links (0: never)",
+        validators=[InputRequired(), NumberRange(min=0, max=100)],
+    )
+    moderation_keys = TextAreaField("Comment Moderation", filters=[_lines], validators=[Length(max=20000)])
+    disallowed_keys = TextAreaField("Disallowed Comment Keys", filters=[_lines], validators=[Length(max=20000)])
+    linkback_allow_sites = TextAreaField(
+        "Always accept linkbacks from these sites", filters=[_lines], validators=[Length(max=20000)]
+    )
+    linkback_block_sites = TextAreaField(
+        "Send linkbacks from these sites to spam", filters=[_lines], validators=[Length(max=20000)]
+    )
+    approve_own_links = BooleanField("Approve links between my own posts automatically")
+    verify_trackbacks = BooleanField("Verify that trackbacks link to this blog")
+    nofollow_links = BooleanField('Add rel="nofollow" to links in comments and linkbacks')
+    separate_mentions = BooleanField("Show pingbacks and trackbacks separately from comments")
+    accept_pingbacks = BooleanField("Accept pingbacks")
+    accept_trackbacks = BooleanField("Accept trackbacks")
+    submit = SubmitField("Save Changes")
+
+    def _check_sites(self, field):
+        for entry in (field.data or "").splitlines():
+            if "://" in entry:
+                parts = urlsplit(entry)
+                if parts.scheme not in ("http", "https") or not parts.hostname:
+                    raise ValidationError(f"Not a site: {entry} (give a host such as example.com, or an http(s) URL)")
+            elif not re.fullmatch(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?", entry):
+                raise ValidationError(f"Not a site: {entry} (give a host such as example.com, or an http(s) URL)")
+
+    validate_linkback_allow_sites = _check_sites
+    validate_linkback_block_sites = _check_sites

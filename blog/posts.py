@@ -167,6 +167,10 @@ def count_comments_under(post: Post) -> tuple[int, int]:
     return int(comments or 0), int(mentions or 0)
 
 
+def count_posts() -> int:
+    return db.session.execute(db.select(db.func.count(Post.id))).scalar_one()
+
+
 def delete_post(post: Post) -> None:
     """Delete the post with its comments (and everything else shown under it)."""
     db.session.delete(post)

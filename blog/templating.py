@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Flask
 
+from .discussion import comments_close_at, pings_close_at
 from .permalinks import absolute_url_for, local_time, post_url, trackback_url
 from .rendering import render_comment_text
 from .site_settings import get_settings
@@ -20,7 +21,10 @@ def format_datetime(moment: datetime | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(post_url=post_url, trackback_url=trackback_url, absolute_url_for=absolute_url_for)
+    app.jinja_env.globals.update(
+        post_url=post_url, trackback_url=trackback_url, absolute_url_for=absolute_url_for,
+        comments_close_at=comments_close_at, pings_close_at=pings_close_at,
+    )
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, comment_text=render_comment_text
     )

@@ -13,7 +13,7 @@ from ..extensions import csrf, db
 from ..forms import PostForm
 from ..jobs import wake_jobs
 from ..linkbacks.outbox import delivery_summary, plan_notifications, resend
-from ..models import Delivery, DeliveryMethod, Post
+from ..models import Delivery, DeliveryMethod, Post, utcnow
 from ..permalinks import local_time, post_url
 from ..posts import PostInput, SlugTaken, count_comments_under, delete_post, preview_post, save_post
 from ..site_settings import blog_timezone, get_setting
@@ -115,7 +115,7 @@ def _render_editor(form: PostForm, post: Post | None, preview: Post | None = Non
     plan = plan_notifications(shown, post_url(shown, external=True)) if shown is not None else []
     return (
         render_template(
-            "editor/edit_post.html", form=form, post=post, preview=preview, plan=plan,
+            "editor/edit_post.html", form=form, post=post, preview=preview, plan=plan, now=utcnow(),
             deliveries=post.deliveries if post is not None else [],
         ),
         status,

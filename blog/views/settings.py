@@ -1,11 +1,14 @@
-"""Settings pages. General now; Discussion joins it with the linkback work."""
+"""Settings pages: General and Discussion."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..auth import require_login
-from ..forms import GeneralSettingsForm
+from ..discussion import apply_defaults_to_all_posts
+from ..forms import DiscussionSettingsForm, GeneralSettingsForm
+from ..notifications import mail_configured
+from ..posts import count_posts
 from ..site_settings import get_settings, save_settings
 
 bp = Blueprint("settings", __name__, url_prefix="/admin/settings")
@@ -34,3 +37,33 @@ def general():
         flash("Settings saved.", "success")
         return redirect(url_for("settings.general"))
     return render_template("settings/general.html", form=form), 400 if form.errors else 200
+
+
+MAIL_SETTINGS = ("comments_notify", "pings_notify", "moderation_notify")
+
+
+@bp.route("/discussion", methods=["GET", "POST"])
+def discussion():
+    current = get_settings()
+    form = DiscussionSettingsForm(data=current)
+    names = [name for name in form._fields if name not in ("csrf_token", "submit")]
+    can_mail = mail_configured(current_app.config)
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in names}
+        if not can_mail:  # the boxes are disabled, so the browser sent nothing for them
+            for name in MAIL_SETTINGS:
+                values.pop(name)
+        save_settings(values)
+        flash("Settings saved.", "success")
+        return redirect(url_for("settings.discussion"))
+    status = 400 if form.errors else 200
+    return render_template("settings/discussion.html", form=form, can_mail=can_mail), status
+
+
+@bp.route("/discussion/apply-defaults", methods=["GET", "POST"])
+def apply_defaults():
+    if request.method == "GET":
+        return render_template("settings/apply_defaults.html", count=count_posts())
+    count = apply_defaults_to_all_posts()
+    flash(f"The defaults now apply to all {count} post{'s' if count != 1 else ''}.", "success")
+    return redirect(url_for("settings.discussion"))
