@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy.orm import joinedload
 
 from .discussion import accepts_comments
 from .extensions import db
@@ -150,19 +149,6 @@ def _check_duplicate(post: Post, name: str, email: str, text: str) -> None:
 def set_comment_status(comment: Comment, status: CommentStatus) -> None:
     comment.status = status
     db.session.commit()
-
-
-def comments_with_status(status: CommentStatus, limit: int = 200) -> list[Comment]:
-    """The newest items of one status, with their posts loaded, for the admin screen."""
-    return list(
-        db.session.execute(
-            db.select(Comment)
-            .filter(Comment.status == status)
-            .options(joinedload(Comment.post))
-            .order_by(Comment.created_at.desc(), Comment.id.desc())
-            .limit(limit)
-        ).scalars()
-    )
 
 
 def count_with_status(status: CommentStatus) -> int:

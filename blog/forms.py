@@ -34,6 +34,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
+from .comments import normalize_author_url
 from .linkbacks.links import invalid_trackback_entries
 
 USERNAME_RULE = Regexp(r"^[\w.@+-]+$", message="Use letters, digits and . @ + - _ only.")
@@ -192,8 +193,6 @@ class CommentEditForm(FlaskForm):
     submit = SubmitField("Update")
 
     def validate_author_url(self, field):
-        from .comments import normalize_author_url
-
         if field.data and not normalize_author_url(field.data):
             raise ValidationError("Enter a web address starting with http:// or https://, or leave it empty.")
 

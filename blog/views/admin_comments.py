@@ -1,52 +1,120 @@
-"""The admin's comments screen: pending, approved, spam and trash, with the actions on each."""
+"""The admin's moderation queue: filters, row and bulk actions, edit, allow/block a site, empty spam
+or trash, and Undo. The logic lives in blog/moderation_queue.py."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from .. import moderation_queue as queue
 from ..auth import require_login
-from ..comments import comments_with_status, count_with_status, set_comment_status
+from ..comments import count_with_status
 from ..extensions import db
+from ..forms import CommentEditForm
 from ..models import Comment, CommentStatus
 from ..permalinks import local_path_or_none
 
 bp = Blueprint("admin_comments", __name__, url_prefix="/admin/comments")
 
-ACTIONS = {
-    "approve": (CommentStatus.APPROVED, "Approved."),
-    "unapprove": (CommentStatus.PENDING, "Moved back to pending."),
-    "spam": (CommentStatus.SPAM, "Marked as spam."),
-    "trash": (CommentStatus.TRASH, "Moved to the trash."),
-}
-
+# The latest undoable change: shown once, like a flash message, with its Undo button.
+NOTICE_KEY = "moderation_notice"
 
 require_login(bp)
+
+
+def _back() -> str:
+    return local_path_or_none(request.values.get("back")) or url_for("admin_comments.index")
+
+
+def _report(outcome: queue.Outcome):
+    if outcome.undo:
+        session[NOTICE_KEY] = {"message": outcome.message, "undo": outcome.undo}
+    else:
+        flash(outcome.message, "success" if outcome.changed else "info")
+    return redirect(_back())
+
+
+def _refuse(error: queue.QueueError):
+    flash(str(error), "error")
+    return redirect(_back())
 
 
 @bp.get("/")
 def index():
     try:
-        status = CommentStatus(request.args.get("status", CommentStatus.PENDING))
+        page = queue.queue_page(
+            request.args.get("status", CommentStatus.PENDING),
+            request.args.get("kind", "all"),
+            request.args.get("page", 1, type=int),
+        )
     except ValueError:
         abort(404)
     return render_template(
         "admin/comments.html",
-        status=status,
-        items=comments_with_status(status),
-        counts={s: count_with_status(s) for s in CommentStatus},
+        queue=page,
+        labels=queue.LABELS,
+        site_key=queue.site_key,
+        confirm_empty=request.args.get("confirm") == "empty" and page.status in queue.DELETABLE,
+        notice=session.pop(NOTICE_KEY, None),
     )
 
 
 @bp.post("/<int:comment_id>/<action>")
 def act(comment_id, action):
-    if action not in ACTIONS:
+    if action not in list(queue.QueueAction):
         abort(404)
     comment = db.get_or_404(Comment, comment_id)
-    new_status, message = ACTIONS[action]
-    set_comment_status(comment, new_status)
-    flash(message, "success")
-    return redirect(local_path_or_none(request.form.get("back")) or url_for("admin_comments.index"))
+    try:
+        return _report(queue.apply_action([comment.id], action))
+    except queue.QueueError as error:
+        return _refuse(error)
+
+
+@bp.post("/bulk")
+def bulk():
+    field = "page_ids" if request.form.get("scope") == "page" else "ids"
+    try:
+        return _report(queue.apply_action(request.form.getlist(field, type=int), request.form.get("action", "")))
+    except queue.QueueError as error:
+        return _refuse(error)
+
+
+@bp.post("/empty")
+def empty():
+    try:
+        return _report(queue.empty(request.form.get("status", ""), request.form.get("through", 0, type=int)))
+    except queue.QueueError as error:
+        return _refuse(error)
+
+
+@bp.route("/<int:comment_id>/edit", methods=["GET", "POST"])
+def edit(comment_id):
+    comment = db.get_or_404(Comment, comment_id)
+    form = CommentEditForm(obj=comment)
+    if form.validate_on_submit():
+        fields = queue.CommentFields(
+            form.author_name.data or "", form.author_email.data or "", form.author_url.data or "", form.content.data
+        )
+        return _report(queue.edit_comment(comment, fields))
+    status = 400 if form.errors else 200
+    return render_template("admin/edit_comment.html", form=form, comment=comment, back=_back()), status
+
+
+@bp.post("/<int:comment_id>/site")
+def site(comment_id):
+    comment = db.get_or_404(Comment, comment_id)
+    try:
+        return _report(queue.list_site(comment, request.form.get("listing", "")))
+    except queue.QueueError as error:
+        return _refuse(error)
+
+
+@bp.post("/undo")
+def undo():
+    try:
+        return _report(queue.undo(request.form))
+    except queue.QueueError as error:
+        return _refuse(error)
 
 
 @bp.app_context_processor
