@@ -84,9 +84,10 @@ def decide(comment: Comment, *, by_owner: bool = False) -> Decision:
         return Decision(CommentStatus.APPROVED, "Written by the blog's owner.")
     if comment.is_linkback:
         blocked = _site_matches(comment.author_url, word_list(get_setting("linkback_block_sites")))
-        if blocked:
-            return Decision(CommentStatus.SPAM, f"The site is on your block list ({blocked}).")
         allowed = _site_matches(comment.author_url, word_list(get_setting("linkback_allow_sites")))
+        # Both lists may match (example.com blocked, blog.example.com allowed): the more specific wins.
+        if blocked and not (allowed and len(allowed) > len(blocked)):
+            return Decision(CommentStatus.SPAM, f"The site is on your block list ({blocked}).")
         if allowed:
             return Decision(CommentStatus.APPROVED, f"The site is on your allow list ({allowed}).")
     decision = _hold_rules(comment)

@@ -234,3 +234,16 @@ def test_site_lists_need_a_linkback_with_a_source_and_a_choice(ctx, post_id, kin
 def test_damaged_undo_fields_are_refused(ctx, fields):
     with pytest.raises(queue.QueueError):
         queue.undo(MultiDict(fields))
+
+
+def test_the_more_specific_site_entry_wins(app):
+    from blog.models import Comment
+    from blog.moderation import decide
+    from blog.site_settings import save_settings
+
+    with app.app_context():
+        save_settings({"linkback_block_sites": "example.com", "linkback_allow_sites": "blog.example.com"})
+        def ping(url):
+            return decide(Comment(kind="pingback", author_url=url, author_name="x", content="y")).status
+        assert ping("http://blog.example.com/post") == "approved"
+        assert ping("http://spam.example.com/post") == "spam"
