@@ -3,9 +3,10 @@
 In WordPress's order (LINKBACKS.md WP-21/22): the owner's own comments are approved; then
 "Comment must be manually approved", the link count, the moderation words and "previously
 approved" each hold; otherwise approved. "Disallowed comment keys" then send it to spam whatever
-came before. Ours on top: the site block list sends linkbacks to spam and the allow list lets them
-skip moderation; "previously approved" means, for a linkback, an approved linkback from the same
-site (WordPress can never pass it for pings: they carry no email)."""
+came before. Ours on top, checked first: the site block list sends linkbacks to spam and the allow
+list ("Always accept linkbacks from these sites") approves them, disallowed keys included;
+"previously approved" means, for a linkback, an approved linkback from the same site (WordPress
+can never pass it for pings: they carry no email)."""
 
 from __future__ import annotations
 

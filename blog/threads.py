@@ -39,8 +39,8 @@ def arrange(
     newest_first: bool = False,
     separate_mentions: bool = False,
 ) -> Discussion:
-    """Items come oldest first. Replies beyond `max_depth` are shown at that depth, after their
-    parent's other replies (as WordPress does). `page` None means the default page."""
+    """Items come oldest first. Replies beyond `max_depth` are shown at that depth, each right
+    after the reply it answers (as WordPress does). `page` None means the default page."""
     mentions = [i for i in items if i.is_linkback] if separate_mentions else []
     shown = [i for i in items if not (separate_mentions and i.is_linkback)]
     by_id = {i.id: i for i in shown}
@@ -56,16 +56,17 @@ def arrange(
     def build(item: Comment, depth: int) -> Node:
         node = Node(item, depth)
         for reply in replies.get(item.id, []):
-            if depth < max_depth:
-                node.children.append(build(reply, depth + 1))
-            else:  # too deep: flatten the whole sub-thread at this depth
-                node.children.extend(_flatten(reply, depth))
+            node.children.extend(place(reply, depth + 1))
         return node
 
-    def _flatten(item: Comment, depth: int) -> list[Node]:
+    def place(item: Comment, depth: int) -> list[Node]:
+        """The item at `depth`; at the deepest level its whole sub-thread follows it as siblings
+        (WordPress's Walker_Comment::display_element), never nested one level deeper."""
+        if depth < max_depth:
+            return [build(item, depth)]
         flat = [Node(item, depth)]
         for reply in replies.get(item.id, []):
-            flat.extend(_flatten(reply, depth))
+            flat.extend(place(reply, depth))
         return flat
 
     if newest_first:
