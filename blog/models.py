@@ -62,6 +62,7 @@ class DeliveryOrigin(enum.StrEnum):
 class DeliveryMethod(enum.StrEnum):
     PINGBACK = "pingback"
     TRACKBACK = "trackback"
+    WEBMENTION = "webmention"
     SELF = "self"  # a link to one of our own posts, recorded without the network
 
 
