@@ -59,3 +59,7 @@ def apply_defaults_to_all_posts() -> int:
     )
     db.session.commit()
     return result.rowcount
+
+
+def accepts_webmentions(post: Post, now: datetime | None = None) -> bool:
+    return accepts_pings(post, now) and get_setting("accept_webmentions")

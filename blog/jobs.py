@@ -12,6 +12,7 @@ from flask import Flask, current_app
 
 from .extensions import db
 from .linkbacks.receiving import verify_pending_trackbacks
+from .linkbacks.webmention_receiving import process_webmentions
 from .linkbacks.worker import deliver_due
 from .posts import publish_due_posts
 from .site_settings import get_setting
@@ -28,6 +29,7 @@ def run_due_jobs(now: datetime | None = None) -> dict[str, int]:
     done = {"published": len(published), "linkbacks": deliver_due(now)}
     if get_setting("verify_trackbacks"):
         done["trackbacks_checked"] = verify_pending_trackbacks()
+    done["webmentions"] = process_webmentions(now=now)
     return done
 
 

@@ -183,6 +183,10 @@ class Comment(db.Model):
     verification_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # Why the moderation rules gave it its status ("held: 2 or more links", "spam: disallowed word").
     moderation_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # For webmentions: reply, like, repost, bookmark or mention (from the source's microformats),
+    # and the author's photo when the source gives one.
+    mention_type: Mapped[str | None] = mapped_column(sa.String(20))
+    author_photo: Mapped[str] = mapped_column(sa.String(2000), default="", server_default="")
     # For linkbacks: our URL the source links to (the pingback target, or the trackback's post).
     target_url: Mapped[str] = mapped_column(sa.String(2000), default="", server_default="")
 
@@ -240,6 +244,33 @@ class Setting(db.Model):
 
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text)
+
+
+class WebmentionStatus(enum.StrEnum):
+    QUEUED = "queued"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    DELETED = "deleted"  # the source is gone or no longer links: its mention was taken down
+
+
+class IncomingWebmention(db.Model):
+    """One webmention request received: verified later by the worker; its status page is public at
+    /webmention/<token> (the Location of our 201 answer)."""
+
+    __tablename__ = "incoming_webmentions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    source: Mapped[str] = mapped_column(sa.String(2000))
+    target: Mapped[str] = mapped_column(sa.String(2000))
+    post_id: Mapped[int | None] = mapped_column(sa.ForeignKey("posts.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default=WebmentionStatus.QUEUED, index=True)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    comment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comments.id", ondelete="SET NULL"))
+    ip: Mapped[str] = mapped_column(sa.String(45), default="")
+    user_agent: Mapped[str] = mapped_column(sa.String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LinkbackAttempt(db.Model):

@@ -57,6 +57,7 @@ SPECS: dict[str, SettingSpec] = {
     "separate_mentions": SettingSpec(bool, False),  # Show pingbacks and trackbacks separately from comments
     "accept_pingbacks": SettingSpec(bool, True),
     "accept_trackbacks": SettingSpec(bool, True),
+    "accept_webmentions": SettingSpec(bool, True),
 }
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from .models import Comment
 
+REACTIONS = ("like", "repost", "bookmark")
+
 
 @dataclass
 class Node:
@@ -22,10 +24,11 @@ class Discussion:
     mentions: list[Comment]  # linkbacks shown apart (empty unless "separately" is on)
     page: int = 1
     pages: int = 1
+    reactions: list[Comment] = field(default_factory=list)  # webmention likes, reposts, bookmarks
 
     @property
     def is_empty(self) -> bool:
-        return not self.nodes and not self.mentions
+        return not self.nodes and not self.mentions and not self.reactions
 
 
 def arrange(
@@ -41,8 +44,12 @@ def arrange(
 ) -> Discussion:
     """Items come oldest first. Replies beyond `max_depth` are shown at that depth, each right
     after the reply it answers (as WordPress does). `page` None means the default page."""
-    mentions = [i for i in items if i.is_linkback] if separate_mentions else []
-    shown = [i for i in items if not (separate_mentions and i.is_linkback)]
+    reactions = [i for i in items if i.mention_type in REACTIONS]
+    items = [i for i in items if i.mention_type not in REACTIONS]
+    # A webmention reply reads as a comment; other linkbacks may be shown apart.
+    apart = [i for i in items if i.is_linkback and i.mention_type != "reply"] if separate_mentions else []
+    mentions = apart
+    shown = [i for i in items if i not in apart]
     by_id = {i.id: i for i in shown}
     replies: dict[int, list[Comment]] = {}
     top: list[Comment] = []
@@ -73,9 +80,9 @@ def arrange(
         top.reverse()
     nodes = [build(item, 1) for item in top]
     if not per_page or per_page <= 0 or len(nodes) <= per_page:
-        return Discussion(nodes, mentions)
+        return Discussion(nodes, mentions, reactions=reactions)
     pages = -(-len(nodes) // per_page)
     # "Last page displayed by default" shows the newest comments, whichever end they are at.
     default = pages if (show_newest_page != newest_first) else 1
     current = min(max(page or default, 1), pages)
-    return Discussion(nodes[(current - 1) * per_page : current * per_page], mentions, current, pages)
+    return Discussion(nodes[(current - 1) * per_page : current * per_page], mentions, current, pages, reactions)

@@ -189,9 +189,10 @@ def test_due_scheduled_posts_are_published_exactly_once(ctx):
 
 def test_run_due_jobs_reports_what_it_published(ctx):
     ctx.save("Due", publish_date=NOW + timedelta(minutes=5))
-    assert run_due_jobs(now=NOW) == {"published": 0, "linkbacks": 0, "trackbacks_checked": 0}
-    assert run_due_jobs(now=NOW + timedelta(minutes=5)) == {"published": 1, "linkbacks": 0, "trackbacks_checked": 0}
-    assert run_due_jobs(now=NOW + timedelta(minutes=6)) == {"published": 0, "linkbacks": 0, "trackbacks_checked": 0}
+    idle = {"published": 0, "linkbacks": 0, "trackbacks_checked": 0, "webmentions": 0}
+    assert run_due_jobs(now=NOW) == idle
+    assert run_due_jobs(now=NOW + timedelta(minutes=5)) == {**idle, "published": 1}
+    assert run_due_jobs(now=NOW + timedelta(minutes=6)) == idle
     assert statuses() == {"due": PostStatus.PUBLISHED}
 
 

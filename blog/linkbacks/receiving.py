@@ -54,7 +54,7 @@ class Caller:
     base_url: str = ""
 
 
-def _too_many_calls(caller: Caller, post_id: int | None, now: datetime) -> bool:
+def over_rate_limit(caller: Caller, post_id: int | None, now: datetime) -> bool:
     """Record this call and say whether the caller or the post is over its per-minute limit."""
     config = current_app.config
     minute_ago = now - timedelta(minutes=1)
@@ -112,7 +112,7 @@ def accept_pingback(source: str, target: str, caller: Caller, now: datetime | No
     if _normalize_or_none(source) == _normalize_or_none(target):
         raise PingbackFault(faults.GENERIC, "The source URL and the target URL cannot both point to the same resource.")
     post = _find_post_quietly(target)
-    if _too_many_calls(caller, post.id if post else None, now):
+    if over_rate_limit(caller, post.id if post else None, now):
         raise PingbackFault(faults.ACCESS_DENIED, "Too many pingbacks; please try again in a minute.")
     post = resolve_target(target, caller.base_url)
     if not accepts_pingbacks(post):
@@ -260,7 +260,7 @@ def accept_trackback(post: Post, fields: dict[str, str], caller: Caller, now: da
         raise TrackbackRefused("The ping has no url: the url of the linking entry is required.")
     if _normalize_or_none(url) is None:
         raise TrackbackRefused("The url must be an http:// or https:// address.")
-    if _too_many_calls(caller, post.id, now):
+    if over_rate_limit(caller, post.id, now):
         raise TrackbackRefused("Too many pings; please try again in a minute.", 429)
     if not accepts_trackbacks(post):
         raise TrackbackRefused("Sorry, trackbacks are closed for this item.")

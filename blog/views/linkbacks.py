@@ -1,15 +1,18 @@
-"""Protocol adapters for incoming linkbacks: /xmlrpc (pingback) and <permalink>trackback/.
+"""Protocol adapters for incoming linkbacks: /xmlrpc (pingback), <permalink>trackback/ and /webmention.
 CSRF-exempt by nature: other blogs' servers call them, with no session."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, render_template, request
 from markupsafe import escape
 
 from .. import archive
 from ..extensions import csrf
+from ..jobs import wake_jobs
 from ..linkbacks.receiving import Caller, TrackbackRefused, accept_trackback, decode_trackback_form
+from ..linkbacks.webmention_receiving import WebmentionRefused, find_request, receive_webmention
 from ..linkbacks.xmlrpc_server import handle_xmlrpc, too_large_answer
+from ..permalinks import absolute_url_for
 from .public import POST_RULE
 
 bp = Blueprint("linkbacks", __name__)
@@ -17,6 +20,11 @@ bp = Blueprint("linkbacks", __name__)
 XMLRPC_GET_TEXT = (
     "This is the blog's XML-RPC endpoint. It takes pingbacks (pingback.ping) sent with POST, "
     "as other blogs do when they link to a post here.\n"
+)
+
+
+WEBMENTION_GET_TEXT = (
+    "This is the blog's Webmention endpoint: POST source and target (form-encoded) to tell it about a link.\n"
 )
 
 
@@ -80,3 +88,26 @@ def trackback(year, month, day, slug):
     except TrackbackRefused as refused:
         return trackback_reply(str(refused), refused.status)
     return trackback_reply()
+
+
+@bp.route("/webmention", methods=["GET", "POST"])
+@csrf.exempt
+def webmention():
+    if request.method == "GET":
+        return WEBMENTION_GET_TEXT, 405, {"Allow": "POST", "Content-Type": "text/plain; charset=utf-8"}
+    try:
+        received = receive_webmention(request.form.get("source", ""), request.form.get("target", ""), _caller())
+    except WebmentionRefused as refused:
+        return f"{refused}\n", refused.status, {"Content-Type": "text/plain; charset=utf-8"}
+    wake_jobs()
+    status_url = absolute_url_for("linkbacks.webmention_status", token=received.token)
+    text = f"Webmention queued for verification. Its status: {status_url}\n"
+    return text, 201, {"Location": status_url, "Content-Type": "text/plain; charset=utf-8"}
+
+
+@bp.get("/webmention/<token>")
+def webmention_status(token):
+    received = find_request(token)
+    if received is None:
+        return "No such webmention.\n", 404, {"Content-Type": "text/plain; charset=utf-8"}
+    return render_template("linkbacks/webmention_status.html", received=received)

@@ -86,9 +86,12 @@ def render_post(post: Post, form: CommentForm, status: int = 200):
 
 @bp.after_request
 def _advertise_pingback_server(response):
-    """X-Pingback on every public page (PB-3), except a post whose pingbacks are closed."""
+    """X-Pingback on every public page (PB-3), except a post whose pingbacks are closed, and the
+    Webmention endpoint as an HTTP Link header (WM-1)."""
     if response.mimetype == "text/html" and get_setting("accept_pingbacks") and g.get("pingbacks_open", True):
         response.headers["X-Pingback"] = absolute_url_for("linkbacks.xmlrpc")
+    if response.mimetype == "text/html" and get_setting("accept_webmentions"):
+        response.headers.add("Link", f'<{absolute_url_for("linkbacks.webmention")}>; rel="webmention"')
     return response
 
 

@@ -1,0 +1,302 @@
+"""Receiving webmentions (LINKBACKS.md WM-11..WM-17): the synchronous checks that answer 400,
+the queued request with its public status page, and the worker's verification — fetch the source,
+find the link, read its microformats (mf2py) — which creates, refreshes or takes down the mention."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import mf2py
+from bs4 import BeautifulSoup
+from flask import current_app
+
+from ..discussion import accepts_webmentions
+from ..extensions import db
+from ..models import (
+    Comment,
+    CommentKind,
+    CommentStatus,
+    IncomingWebmention,
+    Post,
+    Verification,
+    WebmentionStatus,
+    utcnow,
+)
+from ..moderation import apply_moderation
+from ..notifications import notify_new_item
+from ..site_settings import get_setting
+from .http import FetchError, policy_from_config
+from .http import fetch as http_fetch
+from .links import normalize_url
+from .receiving import Caller, over_rate_limit
+from .targets import find_own_post, is_own_url, own_hosts
+from .verification import link_context
+
+LINK_ATTRIBUTES = {"a": "href", "img": "src", "video": "src", "audio": "src", "source": "src", "iframe": "src",
+                   "link": "href", "embed": "src", "object": "data", "blockquote": "cite", "q": "cite"}
+TYPES = [("in-reply-to", "reply"), ("like-of", "like"), ("repost-of", "repost"), ("bookmark-of", "bookmark")]
+CONTENT_MAX_CHARS = 2000
+ACCEPT = "text/html, application/json;q=0.8, */*;q=0.5"
+
+
+class WebmentionRefused(ValueError):
+    """A request refused at once (WM-12/13): the message is the plain-text 400 body."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def _http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+def receive_webmention(source: str, target: str, caller: Caller, now: datetime | None = None) -> IncomingWebmention:
+    """Check the request at once and queue it for verification; raises WebmentionRefused."""
+    now = now or utcnow()
+    source, target = (source or "").strip(), (target or "").strip()
+    if not source:
+        raise WebmentionRefused("missing_source: the source parameter is required.")
+    if not target:
+        raise WebmentionRefused("missing_target: the target parameter is required.")
+    if not _http_url(source):
+        raise WebmentionRefused("invalid_source: the source must be an http(s) URL.")
+    if not _http_url(target):
+        raise WebmentionRefused("invalid_target: the target must be an http(s) URL.")
+    if normalize_url(source) == normalize_url(target):
+        raise WebmentionRefused("invalid_source: the source and the target are the same page.")
+    post = find_own_post(target) if is_own_url(target, own_hosts(caller.base_url)) else None
+    if post is None or not post.is_published:
+        raise WebmentionRefused("invalid_target: the target is not a post on this blog.")
+    if not accepts_webmentions(post, now):
+        raise WebmentionRefused("target_closed: this post does not accept webmentions.")
+    if over_rate_limit(caller, post.id, now):
+        raise WebmentionRefused("too_many_requests: please try again in a minute.", 429)
+    request = IncomingWebmention(
+        token=secrets.token_urlsafe(16), source=source, target=target, post_id=post.id,
+        status=WebmentionStatus.QUEUED, ip=caller.ip[:45], user_agent=caller.user_agent[:255], created_at=now,
+    )
+    db.session.add(request)
+    db.session.commit()
+    return request
+
+
+def find_request(token: str) -> IncomingWebmention | None:
+    return db.session.execute(db.select(IncomingWebmention).filter_by(token=token)).scalar_one_or_none()
+
+
+@dataclass
+class SourceEntry:
+    """What the source page says about itself (its h-entry, else its HTML)."""
+
+    title: str
+    author_name: str
+    author_url: str
+    author_photo: str
+    content: str
+    mention_type: str
+
+
+def links_to(page_body: bytes, content_type: str, target: str) -> bool:
+    """WM-14: HTML: a link-bearing attribute equal to the target; JSON: a value equal to it;
+    plain text: the target as a substring. (Scheme/host case, default port and fragment aside.)"""
+    wanted = {target, normalize_url(target)}
+    if content_type == "application/json" or content_type.endswith("+json"):
+        try:
+            return _json_has(json.loads(page_body), wanted)
+        except ValueError:
+            return False
+    if content_type == "text/plain":
+        return target in page_body.decode("utf-8", errors="replace")
+    soup = BeautifulSoup(page_body, "html.parser")
+    for tag, attribute in LINK_ATTRIBUTES.items():
+        for element in soup.find_all(tag, attrs={attribute: True}):
+            value = element[attribute].strip()
+            if value in wanted or (_http_url(value) and normalize_url(value) in wanted):
+                return True
+    return False
+
+
+def _json_has(data, wanted: set[str]) -> bool:
+    if isinstance(data, str):
+        return data in wanted
+    if isinstance(data, dict):
+        return any(_json_has(v, wanted) for v in data.values())
+    if isinstance(data, list):
+        return any(_json_has(v, wanted) for v in data)
+    return False
+
+
+def _is_gone(status: int, body: bytes) -> bool:
+    """410 Gone, or an HTML <meta http-equiv="Status" content="410 Gone"> (as webmention.rocks)."""
+    if status == 410:
+        return True
+    meta = BeautifulSoup(body[:20000], "html.parser").find(
+        "meta", attrs={"http-equiv": re.compile("^status$", re.I)}
+    )
+    return bool(meta and str(meta.get("content", "")).strip().startswith("410"))
+
+
+def _first(values: list, default=""):
+    return values[0] if values else default
+
+
+def _text(value) -> str:
+    if isinstance(value, dict):
+        value = value.get("value") or value.get("html") or ""
+    return " ".join(str(value).split())
+
+
+def read_entry(page_body: str, page_url: str, target: str) -> SourceEntry:
+    """The source's h-entry (first found, also nested) via mf2py, else <title> and link context."""
+    soup = BeautifulSoup(page_body, "html.parser")
+    host = urlsplit(page_url).hostname or page_url
+    title_tag = soup.find("title")
+    title = " ".join(title_tag.get_text().split()) if title_tag else host
+    entry = _find_entry(mf2py.parse(doc=page_body, url=page_url).get("items", []))
+    anchor = _anchor_to(soup, target)
+    context = link_context(anchor) if anchor is not None else ""
+    if entry is None:
+        return SourceEntry(title, title, "", "", context, "mention")
+    props = entry.get("properties", {})
+    mention_type = "mention"
+    for prop, kind in TYPES:
+        if any(normalize_url(_link(v)) == normalize_url(target) for v in props.get(prop, []) if _http_url(_link(v))):
+            mention_type = kind
+            break
+    author = _first(props.get("author", []), "")
+    if isinstance(author, dict):
+        author_props = author.get("properties", {})
+        author_name = _text(_first(author_props.get("name", []), "")) or _text(author.get("value", ""))
+        author_url = _link(_first(author_props.get("url", []), ""))
+        photo = _first(author_props.get("photo", []), "")
+        author_photo = photo.get("value", "") if isinstance(photo, dict) else str(photo)
+    else:
+        author_name, author_url, author_photo = _text(author), "", ""
+    content = _text(_first(props.get("content", []), "")) or _text(_first(props.get("summary", []), ""))
+    if mention_type == "mention" and context:
+        content = context
+    if mention_type in ("like", "repost", "bookmark"):
+        content = ""
+    name = _text(_first(props.get("name", []), "")) or title
+    return SourceEntry(
+        title=name[:250],
+        author_name=(author_name or name or host)[:250],
+        author_url=author_url if _http_url(author_url) else "",
+        author_photo=author_photo if _http_url(author_photo) else "",
+        content=content[:CONTENT_MAX_CHARS],
+        mention_type=mention_type,
+    )
+
+
+def _link(value) -> str:
+    if isinstance(value, dict):
+        return _link(_first(value.get("properties", {}).get("url", []), "")) or str(value.get("value", ""))
+    return str(value or "")
+
+
+def _find_entry(items: list) -> dict | None:
+    for item in items:
+        if "h-entry" in item.get("type", []):
+            return item
+        found = _find_entry(item.get("children", []))
+        if found:
+            return found
+    return None
+
+
+def _anchor_to(soup: BeautifulSoup, target: str):
+    wanted = normalize_url(target)
+    for anchor in soup.find_all("a", href=True):
+        if _http_url(anchor["href"].strip()) and normalize_url(anchor["href"].strip()) == wanted:
+            return anchor
+    return None
+
+
+def process_webmentions(limit: int = 20, now: datetime | None = None) -> int:
+    """Verify queued webmentions (the worker's part); returns how many were processed."""
+    queued = db.session.execute(
+        db.select(IncomingWebmention).filter_by(status=WebmentionStatus.QUEUED).order_by(IncomingWebmention.id)
+        .limit(limit)
+    ).scalars().all()
+    for request in queued:
+        _process(request, now or utcnow())
+        db.session.commit()
+    return len(queued)
+
+
+def _existing(post_id: int, source: str) -> Comment | None:
+    return db.session.execute(
+        db.select(Comment).filter(
+            Comment.post_id == post_id, Comment.kind == CommentKind.WEBMENTION, Comment.author_url == source
+        ).order_by(Comment.id)
+    ).scalars().first()
+
+
+def _process(request: IncomingWebmention, now: datetime) -> None:
+    request.processed_at = now
+    post = db.session.get(Post, request.post_id) if request.post_id else None
+    if post is None or not accepts_webmentions(post, now):
+        request.status, request.reason = WebmentionStatus.REJECTED, "The post no longer accepts webmentions."
+        return
+    existing = _existing(post.id, request.source)
+    policy = policy_from_config(current_app.config, get_setting("site_url"))
+    try:
+        page = http_fetch(request.source, policy=policy, headers={"Accept": ACCEPT})
+    except FetchError:
+        request.status, request.reason = WebmentionStatus.REJECTED, "The source could not be fetched."
+        return
+    if _is_gone(page.status, page.body):
+        _take_down(request, existing, "The source page is gone (410).")
+        return
+    if not page.ok:
+        request.status, request.reason = WebmentionStatus.REJECTED, f"The source answered HTTP {page.status}."
+        return
+    if not links_to(page.body, page.content_type, request.target):
+        if existing is not None:
+            _take_down(request, existing, "The source no longer links to the post.")
+        else:
+            request.status, request.reason = WebmentionStatus.REJECTED, "The source does not link to the target."
+        return
+    entry = read_entry(page.text, page.url, request.target)
+    comment = existing or Comment(post=post, kind=CommentKind.WEBMENTION, created_at=now)
+    comment.author_name = entry.author_name
+    comment.author_url = request.source
+    comment.author_photo = entry.author_photo
+    comment.content = entry.content
+    comment.mention_type = entry.mention_type
+    comment.ip, comment.user_agent = request.ip, request.user_agent
+    comment.target_url = request.target[:2000]
+    comment.verification = Verification.VERIFIED
+    comment.verification_note = f"The source links to this post ({entry.mention_type})."
+    # New, or back after being taken down: moderated again. A mention the owner moved to spam or
+    # trash by hand stays there, refreshed.
+    is_new = existing is None or existing.moderation_note.startswith("Taken down")
+    if is_new:
+        with db.session.no_autoflush:
+            apply_moderation(comment)
+        db.session.add(comment)
+    db.session.flush()
+    request.status, request.reason, request.comment_id = WebmentionStatus.ACCEPTED, "", comment.id
+    request.reason = "Updated the existing mention." if not is_new else "Accepted."
+    if is_new:
+        db.session.commit()
+        notify_new_item(comment)
+
+
+def _take_down(request: IncomingWebmention, existing: Comment | None, why: str) -> None:
+    """Remove the mention from the post but keep it in the admin (trash, with the reason)."""
+    request.status, request.reason = WebmentionStatus.DELETED, why
+    if existing is not None:
+        existing.status = CommentStatus.TRASH
+        existing.moderation_note = f"Taken down: {why}"
+        request.comment_id = existing.id
