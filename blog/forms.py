@@ -256,6 +256,7 @@ class DiscussionSettingsForm(FlaskForm):
     separate_mentions = BooleanField("Show pingbacks and trackbacks separately from comments")
     accept_pingbacks = BooleanField("Accept pingbacks")
     accept_trackbacks = BooleanField("Accept trackbacks")
+    accept_webmentions = BooleanField("Accept webmentions")
     submit = SubmitField("Save Changes")
 
     def _check_sites(self, field):
