@@ -1,5 +1,6 @@
-"""The outbox: which linkbacks a post owes (queued in the same transaction as its publish), the
-links to our own posts recorded on the spot, and "Resend" for the author."""
+"""The outbox: which linkbacks a post owes (queued in the same transaction as its publish), links
+removed since a webmention told their page (queued again so it can drop the mention), the links to
+our own posts recorded on the spot, and "Resend" for the author."""
 
 from __future__ import annotations
 
@@ -28,13 +29,18 @@ from .links import is_home_page, normalize_url, outgoing_links, parse_trackback_
 from .targets import find_own_post, is_own_url, own_hosts
 from .verification import find_link, link_context
 
+# Starts the detail of a delivered removal notice; the only record that the page's receiver has
+# dropped our mention, so a link put back later is announced again.
+LINK_REMOVED_TOLD = "Link removed: told the receiver."
+DELIVERED = (DeliveryStatus.SENT, DeliveryStatus.ALREADY_REGISTERED)
+
 
 @dataclass(frozen=True)
 class PlannedNotice:
     """What publishing would do for one link or trackback URL (shown in the editor beforehand)."""
 
     url: str
-    action: str  # "pingback", "trackback", "own post", "skipped"
+    action: str  # "webmention or pingback", "trackback", "own post", "skipped"
     note: str = ""
 
 
@@ -58,7 +64,7 @@ def plan_notifications(post: Post, source_url: str) -> list[PlannedNotice]:
         elif not notify:
             plan.append(PlannedNotice(link, "skipped", "notifying linked blogs is switched off"))
         else:
-            plan.append(PlannedNotice(link, "pingback", "if the page offers it"))
+            plan.append(PlannedNotice(link, "webmention or pingback", "whichever the page offers, webmention first"))
     for url in parse_trackback_urls(post.trackback_urls):
         if (normalize_url(url), DeliveryOrigin.TRACKBACK) in done:
             plan.append(PlannedNotice(url, "skipped", "trackback already sent"))
@@ -91,7 +97,10 @@ def queue_deliveries(post: Post, source_url: str, now: datetime | None = None) -
         return delivery
 
     for link in links:
-        if (normalize_url(link), DeliveryOrigin.LINK) in existing:
+        earlier = existing.get((normalize_url(link), DeliveryOrigin.LINK))
+        if earlier is not None:  # never notified twice, unless the page was since told the link was gone
+            if _was_told_removed(earlier):
+                _queue_again(earlier, now, "Link put back: the page will be told again.")
             continue
         if is_own_url(link, hosts):
             own = find_own_post(link)
@@ -104,11 +113,15 @@ def queue_deliveries(post: Post, source_url: str, now: datetime | None = None) -
     for url in parse_trackback_urls(post.trackback_urls):
         if (normalize_url(url), DeliveryOrigin.TRACKBACK) not in existing:
             add(url, DeliveryOrigin.TRACKBACK, DeliveryMethod.TRACKBACK)
-    _drop_unsent_removed_links(post, {normalize_url(link) for link in links})
+    current = {normalize_url(link) for link in links}
+    _drop_unsent_removed_links(post, current)
     for delivery in post.deliveries:  # a rescheduled post: its waiting rows wait for the new time
-        if delivery.status == DeliveryStatus.QUEUED and delivery.attempts == 0:
+        removed = delivery.origin == DeliveryOrigin.LINK and normalize_url(delivery.target) not in current
+        if delivery.status == DeliveryStatus.QUEUED and delivery.attempts == 0 and not removed:
             delivery.next_attempt_at = due
             delivery.source_url = source_url
+    for delivery in _removed_webmention_targets(post, current):
+        _queue_again(delivery, now, "Link removed: the page will be told, so it can drop the mention.")
     return added
 
 
@@ -119,9 +132,38 @@ def _drop_unsent_removed_links(post: Post, current: set[str]) -> None:
             delivery.origin == DeliveryOrigin.LINK
             and delivery.status == DeliveryStatus.QUEUED
             and delivery.attempts == 0
+            and delivery.last_attempt_at is None
             and normalize_url(delivery.target) not in current
         ):
             post.deliveries.remove(delivery)
+
+
+def _removed_webmention_targets(post: Post, current: set[str]) -> list[Delivery]:
+    """Pages a webmention told of this post whose link has since been removed, and that have not
+    been told so yet: they are sent the webmention again so their receiver drops it (WM-8).
+    Pages that got a pingback are left alone, as WordPress does (WP-17): pingback has no way to
+    withdraw."""
+    return [
+        d for d in post.deliveries
+        if d.origin == DeliveryOrigin.LINK
+        and d.method == DeliveryMethod.WEBMENTION
+        and d.status in DELIVERED
+        and not _was_told_removed(d)
+        and normalize_url(d.target) not in current
+    ]
+
+
+def _was_told_removed(delivery: Delivery) -> bool:
+    return delivery.status in DELIVERED and delivery.detail.startswith(LINK_REMOVED_TOLD)
+
+
+def _queue_again(delivery: Delivery, now: datetime, detail: str) -> None:
+    """Queue a delivered row once more (keeping its source URL: the one its receiver knows)."""
+    delivery.status = DeliveryStatus.QUEUED
+    delivery.detail = detail
+    delivery.attempts = 0
+    delivery.next_attempt_at = now
+    delivery.updated_at = now
 
 
 def record_own_link(delivery: Delivery, target_post: Post, now: datetime) -> None:

@@ -1,13 +1,15 @@
-"""One attempt to deliver one linkback, returning an Outcome: remote faults, HTTP errors and
-network failures are values here, classified as delivered, final, or worth retrying."""
+"""One attempt to deliver one linkback (webmention, pingback or trackback), returning an Outcome:
+remote faults, HTTP errors and network failures are values here, classified as delivered, final,
+or worth retrying."""
 
 from __future__ import annotations
 
 import enum
 import xmlrpc.client
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
+from bs4 import BeautifulSoup
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
@@ -17,6 +19,8 @@ from .http import AddressNotAllowed, FetchError, FetchPolicy, FetchResult, TooMa
 from .xmlrpc_wire import MALFORMED, dumps_call, loads
 
 RETRYABLE_HTTP = {408, 425, 429}
+REASON_CHARS = 200  # of a refusing webmention endpoint's answer, shown to the author
+TEXT_TYPES = ("text/plain", "application/json", "application/problem+json", "")
 
 
 class Result(enum.StrEnum):
@@ -64,6 +68,47 @@ def discover_target(target: str, policy: FetchPolicy) -> Endpoints | Outcome:
     if page.status >= 500 or page.status in RETRYABLE_HTTP:
         return _http_failure(page, "The linked page")
     return endpoints_from(page, target)
+
+
+def send_webmention(endpoint: str, source: str, target: str, policy: FetchPolicy) -> Outcome:
+    """POST source and target to the endpoint as a form (WM-7) and classify the answer: any 2xx is
+    delivered, 5xx/408/429 and network failures are worth retrying, any other status is final.
+
+    The endpoint URL is used as discovered: its query string stays in the URL and never moves into
+    the body (WM-5, webmention.rocks test 21)."""
+    body = urlencode({"source": source, "target": target}).encode("ascii")
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    try:
+        answer = fetch(endpoint, policy=policy, method="POST", data=body, headers=headers)
+    except FetchError as error:
+        return _with_endpoint(_network_failure(error, "the webmention endpoint"), endpoint)
+    if answer.ok:
+        location = answer.headers.get("Location", "").strip()
+        if answer.status == 201 and location:
+            detail = f"Webmention accepted; the receiver's status page is {urljoin(answer.url, location)}"
+        elif answer.status == 202:
+            detail = "Webmention accepted; the receiver will check it later."
+        else:
+            detail = "Webmention accepted."
+        return Outcome(Result.SENT, detail, endpoint=endpoint, http_status=answer.status)
+    failure = _http_failure(answer, "The webmention endpoint", endpoint)
+    reason = _plain_reason(answer) if failure.result == Result.FAILED else ""
+    if not reason:
+        return failure
+    detail = f"The webmention endpoint answered HTTP {answer.status}: “{reason}”"
+    return Outcome(Result.FAILED, detail, endpoint=endpoint, http_status=answer.status)
+
+
+def _plain_reason(answer: FetchResult) -> str:
+    """The start of an error answer as one line of plain text ("" for images and the like)."""
+    if answer.content_type in ("text/html", "application/xhtml+xml"):
+        text = BeautifulSoup(answer.body, "html.parser").get_text(" ")
+    elif answer.content_type in TEXT_TYPES:
+        text = answer.text
+    else:
+        return ""
+    text = " ".join(text.split())
+    return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1] + "…"
 
 
 def send_pingback(endpoint: str, source: str, target: str, policy: FetchPolicy) -> Outcome:

@@ -1,14 +1,15 @@
 """deliver_due(): one pass over the outbox. Claims due deliveries with a conditional UPDATE (two
 workers never send the same row; a claim whose lease ran out is due again, so a crash or restart
-loses nothing), runs the network attempts concurrently, and records each outcome, retrying
-transient failures with exponential backoff. The job thread, `flask worker` and tests all call it."""
+loses nothing), runs the network attempts concurrently (each linked page gets a webmention if it
+offers one, else a pingback), and records each outcome, retrying transient failures with
+exponential backoff. The job thread, `flask worker` and tests all call it."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -21,14 +22,32 @@ from ..rendering import make_excerpt
 from ..site_settings import get_setting
 from .discovery import Endpoints
 from .http import FetchPolicy, policy_from_config
-from .links import normalize_url
-from .outbox import record_own_link
-from .sending import Outcome, Result, discover_target, send_pingback, send_trackback
+from .links import normalize_url, outgoing_links
+from .outbox import LINK_REMOVED_TOLD, record_own_link
+from .sending import Outcome, Result, discover_target, send_pingback, send_trackback, send_webmention
 from .targets import find_own_post
 
 log = logging.getLogger(__name__)
 
-NO_PINGBACK_SERVER = 'The page offers no pingback server (no X-Pingback header or <link rel="pingback">).'
+NO_ENDPOINT = (
+    'The page offers neither a webmention endpoint (Link header, <link> or <a rel="webmention">) '
+    'nor a pingback server (X-Pingback header or <link rel="pingback">).'
+)
+# A page keeps the protocol it was first sent, so it never hears of one post by both.
+NO_LONGER_OFFERED = {
+    DeliveryMethod.WEBMENTION: "The page no longer offers the webmention endpoint we used before "
+    "(a pingback is not sent instead, so the page never hears of this post twice).",
+    DeliveryMethod.PINGBACK: "The page no longer offers the pingback server we used before "
+    "(a webmention is not sent instead, so the page never hears of this post twice).",
+}
+REMOVED_NO_WEBMENTION = (
+    "Link removed, but the page no longer offers webmention: nothing sent (a pingback cannot withdraw a mention)."
+)
+REMOVED_NOTHING_TO_TELL = {
+    DeliveryMethod.PINGBACK: "Link removed; the page got our pingback, which cannot be withdrawn: nothing sent.",
+    None: "Link removed before the page was notified: nothing to send.",
+}
+SENT_METHODS = (DeliveryMethod.WEBMENTION, DeliveryMethod.PINGBACK)
 FINAL_STATUS = {
     Result.SENT: DeliveryStatus.SENT,
     Result.ALREADY_REGISTERED: DeliveryStatus.ALREADY_REGISTERED,
@@ -48,6 +67,8 @@ class Job:
     title: str
     excerpt: str
     blog_name: str
+    method: str | None = None  # the protocol an earlier attempt of this row used: kept
+    link_removed: bool = False  # the post no longer links to the target: only a webmention can say so
 
 
 def _is_due(now: datetime):
@@ -113,8 +134,8 @@ def deliver_due(now: datetime | None = None) -> int:
     _run(links, policy, now, worker_id)
     pending_trackbacks = []
     for delivery in trackbacks:
-        if _page_already_pinged(delivery):
-            _record(delivery, Outcome(Result.ALREADY_REGISTERED, "Not sent: this page already got our pingback."),
+        if method := _page_already_notified(delivery):
+            _record(delivery, Outcome(Result.ALREADY_REGISTERED, f"Not sent: this page already got our {method}."),
                     now, worker_id)
         else:
             pending_trackbacks.append(delivery)
@@ -131,17 +152,21 @@ def _origin(url: str) -> str:
 def _run(deliveries: list[Delivery], policy: FetchPolicy, now: datetime, worker_id: str) -> None:
     if not deliveries:
         return
-    jobs = {d.id: _job(d) for d in deliveries}
+    linked: dict[int, set[str]] = {}
+    jobs = {d.id: _job(d, linked) for d in deliveries}
     by_id = {d.id: d for d in deliveries}
     with ThreadPoolExecutor(max_workers=current_app.config["LINKBACK_CONCURRENCY"]) as pool:
         results = pool.map(lambda job: (job.delivery_id, _attempt(job, policy)), jobs.values())
-        for delivery_id, (outcome, endpoints) in results:
-            _record(by_id[delivery_id], outcome, now, worker_id, endpoints)
+        for delivery_id, (outcome, endpoints, method) in results:
+            _record(by_id[delivery_id], outcome, now, worker_id, endpoints, method)
             db.session.commit()
 
 
-def _job(delivery: Delivery) -> Job:
+def _job(delivery: Delivery, linked: dict[int, set[str]]) -> Job:
+    """The job for one row; `linked` caches each post's current link targets (normalized)."""
     post = delivery.post
+    if post.id not in linked:
+        linked[post.id] = {normalize_url(link) for link in outgoing_links(post.body_html)}
     return Job(
         delivery_id=delivery.id,
         origin=delivery.origin,
@@ -150,31 +175,60 @@ def _job(delivery: Delivery) -> Job:
         title=post.title,
         excerpt=make_excerpt(post.body_html, 250),
         blog_name=get_setting("blog_title"),
+        method=delivery.method if delivery.method in SENT_METHODS else None,
+        link_removed=delivery.origin == DeliveryOrigin.LINK and normalize_url(delivery.target) not in linked[post.id],
     )
 
 
-def _attempt(job: Job, policy: FetchPolicy) -> tuple[Outcome, Endpoints | None]:
-    """One network attempt (runs in a worker thread: no database here)."""
+def _attempt(job: Job, policy: FetchPolicy) -> tuple[Outcome, Endpoints | None, str | None]:
+    """One network attempt (runs in a worker thread: no database here). Returns the outcome, the
+    endpoints discovered, and the protocol sent with (None when nothing was sent)."""
     try:
         if job.origin == DeliveryOrigin.TRACKBACK:
             outcome = send_trackback(
                 job.target, url=job.source_url, title=job.title, excerpt=job.excerpt, blog_name=job.blog_name,
                 policy=policy,
             )
-            return outcome, None
-        found = discover_target(job.target, policy)
+            return outcome, None, None
+        found = discover_target(job.target, policy)  # again for every send, as WM-8 asks
         if isinstance(found, Outcome):
-            return found, None
-        if found.pingback is None:
-            return Outcome(Result.NO_ENDPOINT, NO_PINGBACK_SERVER), found
-        return send_pingback(found.pingback, job.source_url, job.target, policy), found
+            return found, None, None
+        outcome, method = _notify_link(job, found, policy)
+        return outcome, found, method
     except Exception:  # a bug must not kill the pass: record it as a failure worth retrying
         log.exception("delivery %s crashed", job.delivery_id)
-        return Outcome(Result.TRANSIENT, "Internal error while sending; will try again."), None
+        return Outcome(Result.TRANSIENT, "Internal error while sending; will try again."), None, None
+
+
+def _notify_link(job: Job, found: Endpoints, policy: FetchPolicy) -> tuple[Outcome, str | None]:
+    """Tell one linked page about the post: by webmention if it offers one, else by pingback.
+
+    A row keeps the protocol it used before, so a page never gets both. A link since removed from
+    the post is told by webmention only, so the receiver can delete the mention (WM-8): a pingback
+    cannot withdraw anything."""
+    source, target = job.source_url, job.target
+    if job.link_removed:
+        if job.method != DeliveryMethod.WEBMENTION:
+            return Outcome(Result.NO_ENDPOINT, REMOVED_NOTHING_TO_TELL[job.method]), None
+        if found.webmention is None:
+            return Outcome(Result.NO_ENDPOINT, REMOVED_NO_WEBMENTION), None
+        outcome = send_webmention(found.webmention, source, target, policy)
+        prefix = LINK_REMOVED_TOLD if outcome.is_delivered else "Link removed, receiver not told:"
+        return replace(outcome, detail=f"{prefix} {outcome.detail}"), DeliveryMethod.WEBMENTION
+    if found.webmention and job.method in (None, DeliveryMethod.WEBMENTION):
+        return send_webmention(found.webmention, source, target, policy), DeliveryMethod.WEBMENTION
+    if found.pingback and job.method in (None, DeliveryMethod.PINGBACK):
+        return send_pingback(found.pingback, source, target, policy), DeliveryMethod.PINGBACK
+    return Outcome(Result.NO_ENDPOINT, NO_LONGER_OFFERED.get(job.method, NO_ENDPOINT)), None
 
 
 def _record(
-    delivery: Delivery, outcome: Outcome, now: datetime, worker_id: str, endpoints: Endpoints | None = None
+    delivery: Delivery,
+    outcome: Outcome,
+    now: datetime,
+    worker_id: str,
+    endpoints: Endpoints | None = None,
+    method: str | None = None,
 ) -> None:
     db.session.refresh(delivery)
     if delivery.claimed_by != worker_id or delivery.status != DeliveryStatus.SENDING:
@@ -182,8 +236,8 @@ def _record(
     config = current_app.config
     if endpoints is not None:
         delivery.page_trackback_url = endpoints.trackback
-        if delivery.origin == DeliveryOrigin.LINK:
-            delivery.method = DeliveryMethod.PINGBACK if endpoints.pingback else None
+    if method is not None:
+        delivery.method = method
     delivery.endpoint = outcome.endpoint or delivery.endpoint
     delivery.http_status = outcome.http_status
     delivery.fault_code = outcome.fault_code
@@ -207,19 +261,19 @@ def _record(
     log.info("delivery %s to %s: %s (%s)", delivery.id, delivery.target, delivery.status, delivery.detail)
 
 
-def _page_already_pinged(trackback: Delivery) -> bool:
-    """True when a page whose TrackBack URL this is already got our pingback (the author typed the
-    trackback URL of a page the post links to: one notification is enough)."""
+def _page_already_notified(trackback: Delivery) -> str | None:
+    """The protocol by which the page whose TrackBack URL this is already heard of the post, or None
+    (the author typed the trackback URL of a page the post links to: one notification is enough)."""
     wanted = normalize_url(trackback.target)
     for sibling in trackback.post.deliveries:
         if sibling.origin != DeliveryOrigin.LINK or sibling.status not in (
             DeliveryStatus.SENT, DeliveryStatus.ALREADY_REGISTERED
-        ) or sibling.method != DeliveryMethod.PINGBACK:
+        ) or sibling.method not in SENT_METHODS:
             continue
         page = normalize_url(sibling.target)
         candidates = {page.rstrip("/") + "/trackback/", page.rstrip("/") + "/trackback"}
         if sibling.page_trackback_url:
             candidates.add(normalize_url(sibling.page_trackback_url))
         if wanted in candidates or wanted.rstrip("/") in {c.rstrip("/") for c in candidates}:
-            return True
-    return False
+            return sibling.method
+    return None

@@ -46,7 +46,7 @@ def test_page_without_endpoint_is_final_no_endpoint(app, author, remote_blog):
         deliver_due(utcnow() + timedelta(days=1))
     (row,) = rows(app, post.id)
     assert (row.status, row.method, row.attempts) == ("no_endpoint", None, 1)
-    assert "no pingback server" in row.detail
+    assert "neither a webmention endpoint" in row.detail and "nor a pingback server" in row.detail
 
 
 def test_redirect_chain_to_the_real_page_is_followed(app, author, httpserver, remote_blog):
