@@ -3,6 +3,8 @@ Helpers shared by the tests live in blog_testing.py."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from blog_testing import Author, LiveServer, make_app, run_setup
 
@@ -34,3 +36,26 @@ def visitor(app):
 def live_server(app):
     with LiveServer(app) as server:
         yield server
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (its own browser download is not used)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        executable = shutil.which("chromium") or "/usr/bin/chromium"
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -3,29 +3,7 @@ first-run setup, writing a Markdown post, preview, publish, the feed, a visitor'
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-from playwright.sync_api import expect, sync_playwright
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+from playwright.sync_api import expect
 
 
 def test_setup_write_publish_comment_and_approve(browser, live_server):
