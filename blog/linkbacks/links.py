@@ -23,6 +23,17 @@ def normalize_url(url: str) -> str:
     return urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
 
 
+def http_url_key(url: str) -> str | None:
+    """normalize_url of an http(s) URL with a host; None for anything else, malformed included."""
+    try:
+        parts = urlsplit(url.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return None
+        return normalize_url(url)
+    except ValueError:
+        return None
+
+
 def is_home_page(url: str) -> bool:
     """Bare domains and home pages are never pinged (as WordPress does, WP-13): they are not posts."""
     parts = urlsplit(url)

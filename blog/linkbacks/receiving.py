@@ -25,7 +25,7 @@ from . import faults
 from .faults import PingbackFault
 from .http import FetchError, policy_from_config
 from .http import fetch as http_fetch
-from .links import normalize_url
+from .links import http_url_key, normalize_url
 from .targets import find_own_post, is_own_url, own_hosts
 from .verification import find_link, link_context
 
@@ -105,13 +105,14 @@ def accept_pingback(source: str, target: str, caller: Caller, now: datetime | No
     if not isinstance(source, str) or not isinstance(target, str):
         raise PingbackFault(faults.INVALID_PARAMS, "pingback.ping takes two strings: source and target.")
     source, target = source.strip(), target.strip()
-    if _normalize_or_none(source) is None or _normalize_or_none(target) is None:
-        raise PingbackFault(faults.SOURCE_NOT_FOUND, SOURCE_UNREACHABLE) if _normalize_or_none(target) else (
-            PingbackFault(faults.TARGET_CANNOT_BE_USED, NOT_A_TARGET)
-        )
-    if _normalize_or_none(source) == _normalize_or_none(target):
+    source_key, target_key = http_url_key(source), http_url_key(target)
+    if target_key is None:
+        raise PingbackFault(faults.TARGET_CANNOT_BE_USED, NOT_A_TARGET)
+    if source_key is None:
+        raise PingbackFault(faults.SOURCE_NOT_FOUND, SOURCE_UNREACHABLE)
+    if source_key == target_key:
         raise PingbackFault(faults.GENERIC, "The source URL and the target URL cannot both point to the same resource.")
-    post = _find_post_quietly(target)
+    post = find_own_post(target)  # the rate-limit key; resolve_target below gives the real answer
     if over_rate_limit(caller, post.id if post else None, now):
         raise PingbackFault(faults.ACCESS_DENIED, "Too many pingbacks; please try again in a minute.")
     post = resolve_target(target, caller.base_url)
@@ -134,23 +135,6 @@ def accept_pingback(source: str, target: str, caller: Caller, now: datetime | No
         verification=Verification.VERIFIED, note="The source page links to this post.",
     )
     return f"Pingback from {source} to {target} registered. Keep the web talking! :-)"
-
-
-def _normalize_or_none(url: str) -> str | None:
-    try:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return None
-        return normalize_url(url)
-    except ValueError:
-        return None
-
-
-def _find_post_quietly(target: str) -> Post | None:
-    try:
-        return find_own_post(target)
-    except Exception:  # only for the rate-limit key; resolve_target gives the real answer
-        return None
 
 
 def _fetch_source(source: str, caller: Caller):
@@ -258,7 +242,7 @@ def accept_trackback(post: Post, fields: dict[str, str], caller: Caller, now: da
     url = (fields.get("url") or "").strip()
     if not url:
         raise TrackbackRefused("The ping has no url: the url of the linking entry is required.")
-    if _normalize_or_none(url) is None:
+    if http_url_key(url) is None:
         raise TrackbackRefused("The url must be an http:// or https:// address.")
     if over_rate_limit(caller, post.id, now):
         raise TrackbackRefused("Too many pings; please try again in a minute.", 429)

@@ -7,7 +7,7 @@ import re
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from .links import normalize_url
+from .links import http_url_key, normalize_url
 
 BLOCKS = ["p", "li", "blockquote", "dd", "dt", "td", "th", "figcaption", "pre", "h1", "h2", "h3", "h4", "h5", "h6"]
 CONTEXT_CHARS = 100
@@ -20,16 +20,9 @@ def find_link(soup: BeautifulSoup, target: str) -> Tag | None:
     wanted = normalize_url(target)
     for anchor in soup.find_all("a", href=True):
         href = anchor["href"].strip()
-        if href == target or _safe_normalize(href) == wanted:
+        if href == target or http_url_key(href) == wanted:
             return anchor
     return None
-
-
-def _safe_normalize(url: str) -> str | None:
-    try:
-        return normalize_url(url)
-    except ValueError:
-        return None
 
 
 def _fold(text: str) -> str:

@@ -32,7 +32,7 @@ from ..notifications import notify_new_item
 from ..site_settings import get_setting
 from .http import FetchError, policy_from_config
 from .http import fetch as http_fetch
-from .links import normalize_url
+from .links import http_url_key, normalize_url
 from .receiving import Caller, over_rate_limit
 from .targets import find_own_post, is_own_url, own_hosts
 from .verification import link_context
@@ -52,14 +52,6 @@ class WebmentionRefused(ValueError):
         self.status = status
 
 
-def _http_url(value: str) -> bool:
-    try:
-        parts = urlsplit(value)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:
-        return False
-
-
 def receive_webmention(source: str, target: str, caller: Caller, now: datetime | None = None) -> IncomingWebmention:
     """Check the request at once and queue it for verification; raises WebmentionRefused."""
     now = now or utcnow()
@@ -68,11 +60,11 @@ def receive_webmention(source: str, target: str, caller: Caller, now: datetime |
         raise WebmentionRefused("missing_source: the source parameter is required.")
     if not target:
         raise WebmentionRefused("missing_target: the target parameter is required.")
-    if not _http_url(source):
+    if http_url_key(source) is None:
         raise WebmentionRefused("invalid_source: the source must be an http(s) URL.")
-    if not _http_url(target):
+    if http_url_key(target) is None:
         raise WebmentionRefused("invalid_target: the target must be an http(s) URL.")
-    if normalize_url(source) == normalize_url(target):
+    if http_url_key(source) == http_url_key(target):
         raise WebmentionRefused("invalid_source: the source and the target are the same page.")
     post = find_own_post(target) if is_own_url(target, own_hosts(caller.base_url)) else None
     if post is None or not post.is_published:
@@ -121,7 +113,7 @@ def links_to(page_body: bytes, content_type: str, target: str) -> bool:
     for tag, attribute in LINK_ATTRIBUTES.items():
         for element in soup.find_all(tag, attrs={attribute: True}):
             value = element[attribute].strip()
-            if value in wanted or (_http_url(value) and normalize_url(value) in wanted):
+            if value in wanted or http_url_key(value) in wanted:
                 return True
     return False
 
@@ -170,7 +162,7 @@ def read_entry(page_body: str, page_url: str, target: str) -> SourceEntry:
     props = entry.get("properties", {})
     mention_type = "mention"
     for prop, kind in TYPES:
-        if any(normalize_url(_link(v)) == normalize_url(target) for v in props.get(prop, []) if _http_url(_link(v))):
+        if any(http_url_key(_link(v)) == normalize_url(target) for v in props.get(prop, [])):
             mention_type = kind
             break
     author = _first(props.get("author", []), "")
@@ -191,8 +183,8 @@ def read_entry(page_body: str, page_url: str, target: str) -> SourceEntry:
     return SourceEntry(
         title=name[:250],
         author_name=(author_name or name or host)[:250],
-        author_url=author_url if _http_url(author_url) else "",
-        author_photo=author_photo if _http_url(author_photo) else "",
+        author_url=author_url if http_url_key(author_url) else "",
+        author_photo=author_photo if http_url_key(author_photo) else "",
         content=content[:CONTENT_MAX_CHARS],
         mention_type=mention_type,
     )
@@ -217,7 +209,7 @@ def _find_entry(items: list) -> dict | None:
 def _anchor_to(soup: BeautifulSoup, target: str):
     wanted = normalize_url(target)
     for anchor in soup.find_all("a", href=True):
-        if _http_url(anchor["href"].strip()) and normalize_url(anchor["href"].strip()) == wanted:
+        if http_url_key(anchor["href"]) == wanted:
             return anchor
     return None
 
