@@ -6,6 +6,10 @@ loopback, private, link-local, multicast and reserved addresses unless the confi
 them. The address check happens when the socket connects, on the address actually connected to,
 so DNS rebinding between a check and the connection cannot slip through (cf. CVE-2022-3590).
 
+The total deadline covers the whole fetch, every redirect hop included, and holds whatever the
+peer does: when it passes, a watchdog shuts down every socket the fetch opened, so a peer that
+drips its status line, headers, TLS handshake or body a byte at a time is still cut off.
+
 Exceptions (all FetchError):
     FetchError
     ├── URLNotAllowed       not http(s), no host, or user:password@ in the URL
@@ -19,7 +23,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
@@ -151,8 +157,77 @@ def check_url(url: str) -> None:
         raise URLNotAllowed("the URL carries credentials")
 
 
+class _Deadline:
+    """The total deadline of one fetch. A timer thread shuts down every socket the fetch opened
+    when it passes, so a read blocked on a slow peer returns at once; the timer is stopped and
+    joined when the fetch ends, and no socket is touched after that."""
+
+    def __init__(self, seconds: float):
+        self._at = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._expired = self._disarmed = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.name = "fetch-deadline"
+        self._timer.daemon = True
+
+    def remaining(self) -> float:
+        return self._at - time.monotonic()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut `sock` down when the deadline passes; FetchTimeout if it already has."""
+        with self._lock:
+            if self._expired:
+                raise FetchTimeout("the total time allowed ran out")
+            # A duplicate descriptor, because TLS wraps the socket in a new object and detaches
+            # this one; shutting the duplicate down still ends the connection under both.
+            self._sockets.append(sock.dup())
+
+    def disarm(self) -> bool:
+        """Stop watching; True if the deadline had already passed (the answer may be cut short)."""
+        with self._lock:
+            self._disarmed = True
+            return self._expired
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._disarmed:
+                return
+            self._expired = True
+            for sock in self._sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:  # never connected, or the peer already went away
+                    pass
+
+    def __enter__(self) -> _Deadline:
+        self._token = _current_deadline.set(self)
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        _current_deadline.reset(self._token)
+        self.disarm()
+        self._timer.cancel()
+        self._timer.join()
+        for sock in self._sockets:
+            sock.close()
+        self._sockets.clear()
+
+
+# The deadline of the fetch running in this thread: connections are opened in the fetch's own
+# thread, deep inside requests, so this is how a new socket finds the deadline that must watch it.
+_current_deadline: ContextVar[_Deadline | None] = ContextVar("fetch_deadline", default=None)
+
+
+def _too_slow(url: str) -> str:
+    return f"{url} was too slow: the total time allowed ran out"
+
+
 def _open_checked_socket(conn, policy: FetchPolicy) -> socket.socket:
-    """Resolve, refuse non-public addresses (unless allowed), and connect to a checked address."""
+    """Resolve, refuse non-public addresses (unless allowed), and connect to a checked address,
+    under the current fetch's deadline."""
+    deadline = _current_deadline.get()
     try:
         infos = socket.getaddrinfo(conn._dns_host, conn.port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
@@ -164,10 +239,15 @@ def _open_checked_socket(conn, policy: FetchPolicy) -> socket.socket:
             continue
         sock = socket.socket(family, socktype, proto)
         try:
+            if deadline is not None:
+                deadline.watch(sock)
             for option in conn.socket_options or []:
                 sock.setsockopt(*option)
             if isinstance(conn.timeout, int | float):
-                sock.settimeout(conn.timeout)
+                timeout = conn.timeout if deadline is None else min(conn.timeout, deadline.remaining())
+                if timeout <= 0:
+                    raise FetchTimeout(f"connecting to {conn.host}: the total time allowed ran out")
+                sock.settimeout(timeout)
             sock.connect(sockaddr)
             return sock
         except TimeoutError as error:
@@ -176,6 +256,9 @@ def _open_checked_socket(conn, policy: FetchPolicy) -> socket.socket:
         except OSError as error:
             sock.close()
             last_error = error
+        except FetchTimeout:
+            sock.close()
+            raise
     if last_error is not None:
         raise ConnectionFailed(f"cannot connect to {conn.host}: {last_error}") from last_error
     if refused is not None:
@@ -241,32 +324,42 @@ def fetch(
 
     GET and HEAD follow redirects up to the policy's limit, each hop checked again; a POST follows
     only 307/308 (which keep the method and body). Raises a FetchError subclass when no HTTP
-    answer could be had."""
-    deadline = time.monotonic() + policy.total_timeout
+    answer could be had; FetchTimeout once the policy's total_timeout has passed, at the latest."""
     redirects: list[str] = []
-    with _session(policy) as session:
-        while True:
-            check_url(url)
-            response = _send(session, method, url, data, headers, policy, deadline)
-            location = response.headers.get("Location")
-            follow = follow_redirects and response.status_code in REDIRECT_CODES and location
-            if follow and method == "POST" and response.status_code not in (307, 308):
-                follow = False
-            if not follow:
-                return _read(response, url, redirects, policy, deadline)
-            response.close()
-            if len(redirects) >= policy.max_redirects:
-                raise TooManyRedirects(f"more than {policy.max_redirects} redirects from {redirects[0]}")
-            redirects.append(url)
-            if response.status_code == 303 and method not in ("GET", "HEAD"):
-                method, data = "GET", None
-            url = urljoin(url, location)
+    with _session(policy) as session, _Deadline(policy.total_timeout) as deadline:
+        try:
+            while True:
+                check_url(url)
+                response = _send(session, method, url, data, headers, policy, deadline)
+                location = response.headers.get("Location")
+                follow = follow_redirects and response.status_code in REDIRECT_CODES and location
+                if follow and method == "POST" and response.status_code not in (307, 308):
+                    follow = False
+                if not follow:
+                    result = _read(response, url, redirects, policy, deadline)
+                    break
+                response.close()
+                if len(redirects) >= policy.max_redirects:
+                    raise TooManyRedirects(f"more than {policy.max_redirects} redirects from {redirects[0]}")
+                redirects.append(url)
+                if response.status_code == 303 and method not in ("GET", "HEAD"):
+                    method, data = "GET", None
+                url = urljoin(url, location)
+        except Exception as error:
+            # Once the watchdog has shut the sockets down, whatever broke (a reset, a short read,
+            # a TLS error) broke because time ran out; anything else is what it says.
+            if deadline.disarm():
+                raise FetchTimeout(_too_slow(url)) from error
+            raise
+        if deadline.disarm():  # a shut-down socket can end an answer as if the peer had finished it
+            raise FetchTimeout(_too_slow(url))
+        return result
 
 
-def _send(session, method, url, data, headers, policy, deadline) -> requests.Response:
-    remaining = deadline - time.monotonic()
+def _send(session, method, url, data, headers, policy, deadline: _Deadline) -> requests.Response:
+    remaining = deadline.remaining()
     if remaining <= 0:
-        raise FetchTimeout("the total time allowed ran out")
+        raise FetchTimeout(_too_slow(url))
     timeout = (min(policy.connect_timeout, remaining), min(policy.read_timeout, remaining))
     try:
         return session.request(
@@ -278,12 +371,12 @@ def _send(session, method, url, data, headers, policy, deadline) -> requests.Res
         raise ConnectionFailed(f"cannot reach {url}: {error.__class__.__name__}") from error
 
 
-def _read(response, url, redirects, policy, deadline) -> FetchResult:
+def _read(response, url, redirects, policy, deadline: _Deadline) -> FetchResult:
     chunks, size, truncated = [], 0, False
     try:
         for chunk in response.iter_content(chunk_size=16384):
-            if time.monotonic() > deadline:
-                raise FetchTimeout(f"{url} was too slow to send its answer")
+            if deadline.remaining() <= 0:
+                raise FetchTimeout(_too_slow(url))
             if size + len(chunk) > policy.max_bytes:
                 chunks.append(chunk[: policy.max_bytes - size])
                 truncated = True

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
 
 import pytest
 from werkzeug import Response
@@ -20,6 +23,9 @@ from blog.linkbacks.http import (
 
 LOOPBACK_ONLY = FetchPolicy(allowed_networks=("127.0.0.1/32",), connect_timeout=2, read_timeout=2)
 OPEN = FetchPolicy(allow_private=True, connect_timeout=2, read_timeout=2)
+HURRIED = FetchPolicy(allow_private=True, connect_timeout=2, read_timeout=2, total_timeout=1.5)
+# How late past total_timeout a fetch may end: thread scheduling on a busy machine, not a benchmark.
+SLACK_SECONDS = 2.0
 
 
 @pytest.mark.parametrize(
@@ -136,3 +142,181 @@ def test_connection_refused_is_a_connection_failure():
 def test_unresolvable_host_is_a_connection_failure():
     with pytest.raises(ConnectionFailed):
         fetch("http://does-not-exist.invalid/", policy=OPEN)
+
+
+class RawPeer:
+    """A TCP server on loopback that reads each HTTP request (unless told not to), then plays
+    `answer(peer, conn, request)` on the connection in its own thread. Every loop in it is bounded
+    and watches `stopping`, so the threads end by themselves when the test leaves the `with` block."""
+
+    def __init__(self, answer: Callable[[RawPeer, socket.socket, bytes], None], reads_request: bool = True):
+        self.answer = answer
+        self.reads_request = reads_request
+        self.stopping = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self.port = self._listener.getsockname()[1]
+        self._threads = [threading.Thread(target=self._accept, name="raw-peer")]
+
+    def url(self, path: str = "/", scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> RawPeer:
+        self._threads[0].start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stopping.set()
+        for thread in list(self._threads):
+            thread.join(timeout=5)
+        self._listener.close()
+        assert not any(thread.is_alive() for thread in self._threads)
+
+    def drip(self, conn: socket.socket, data: Iterable[bytes], interval: float) -> None:
+        """Send `data` piece by piece, one every `interval` seconds, until the client goes away."""
+        for piece in data:
+            if self.stopping.wait(interval):
+                return
+            try:
+                conn.sendall(piece)
+            except OSError:
+                return
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            thread = threading.Thread(target=self._serve, args=(conn,), name="raw-peer-connection")
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(2)
+            request = b""
+            try:
+                while self.reads_request and b"\r\n\r\n" not in request and len(request) < 65536:
+                    received = conn.recv(4096)
+                    if not received:
+                        return
+                    request += received
+            except OSError:
+                return
+            self.answer(self, conn, request)
+
+
+def endless(piece: bytes, limit: int = 200) -> Iterable[bytes]:
+    return (piece for _ in range(limit))  # "forever" for a test: far longer than any deadline
+
+
+def fetch_timed(url: str, policy: FetchPolicy = HURRIED) -> tuple[type[BaseException] | None, float, str]:
+    started = time.monotonic()
+    try:
+        fetch(url, policy=policy)
+    except FetchTimeout as error:
+        return FetchTimeout, time.monotonic() - started, str(error)
+    return None, time.monotonic() - started, ""
+
+
+def deadline_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "fetch-deadline"]
+
+
+def test_body_dripped_a_byte_at_a_time_is_cut_at_the_total_deadline():
+    def answer(peer, conn, request):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")
+        peer.drip(conn, endless(b"x"), 0.5)
+
+    with RawPeer(answer) as peer:
+        raised, elapsed, message = fetch_timed(peer.url())
+    assert raised is FetchTimeout and "total time allowed ran out" in message
+    assert elapsed < HURRIED.total_timeout + SLACK_SECONDS
+
+
+def test_body_without_length_dripped_is_not_taken_for_a_whole_answer():
+    """Shutting the socket down ends a body read to EOF as if the peer had finished: still a timeout."""
+
+    def answer(peer, conn, request):
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n")
+        peer.drip(conn, endless(b"x"), 0.3)
+
+    with RawPeer(answer) as peer:
+        raised, elapsed, _ = fetch_timed(peer.url())
+    assert raised is FetchTimeout and elapsed < HURRIED.total_timeout + SLACK_SECONDS
+
+
+def test_endless_headers_sent_slowly_are_cut_at_the_total_deadline():
+    def answer(peer, conn, request):
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        peer.drip(conn, endless(b"X-Stalling: yes\r\n"), 0.3)
+
+    with RawPeer(answer) as peer:
+        raised, elapsed, _ = fetch_timed(peer.url())
+    assert raised is FetchTimeout and elapsed < HURRIED.total_timeout + SLACK_SECONDS
+
+
+def test_status_line_sent_a_byte_at_a_time_is_cut_at_the_total_deadline():
+    def answer(peer, conn, request):
+        status_line = b"HTTP/1.1 200 OK\r\n"
+        peer.drip(conn, (status_line[i : i + 1] for i in range(len(status_line))), 0.3)
+
+    with RawPeer(answer) as peer:
+        raised, elapsed, _ = fetch_timed(peer.url())
+    assert raised is FetchTimeout and elapsed < HURRIED.total_timeout + SLACK_SECONDS
+
+
+def test_tls_handshake_dripped_a_byte_at_a_time_is_cut_at_the_total_deadline():
+    """https too: a record announces a 16 KB ServerHello that then arrives a byte at a time. (A body
+    dripped as one tiny TLS record per byte needs a certificate the fetch trusts, so it is not here.)"""
+
+    def answer(peer, conn, request):
+        conn.sendall(b"\x16\x03\x03\x40\x00\x02\x00\x3f\xfc")  # handshake record; ServerHello
+        peer.drip(conn, endless(b"\x00"), 0.3)
+
+    with RawPeer(answer, reads_request=False) as peer:
+        peer_url = peer.url(scheme="https")
+        raised, elapsed, _ = fetch_timed(peer_url)
+    assert raised is FetchTimeout and elapsed < HURRIED.total_timeout + SLACK_SECONDS
+
+
+def test_redirect_chain_of_slowish_hops_is_cut_at_the_total_deadline():
+    """Each hop answers well within the read timeout; the deadline covers all of them together."""
+    hops = []
+
+    def answer(peer, conn, request):
+        hops.append(request.split(b" ")[1])
+        if not peer.stopping.wait(0.4):
+            following = len(hops)
+            redirect = b"HTTP/1.1 302 Found\r\nLocation: /hop/%d\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            conn.sendall(redirect % following)
+
+    policy = FetchPolicy(allow_private=True, connect_timeout=2, read_timeout=2, total_timeout=1.5, max_redirects=20)
+    with RawPeer(answer) as peer:
+        raised, elapsed, _ = fetch_timed(peer.url("/hop/0"), policy)
+    assert raised is FetchTimeout and elapsed < policy.total_timeout + SLACK_SECONDS
+    assert 2 <= len(hops) < 20  # several hops were followed, and the total stopped the chain
+
+
+def test_fast_answer_leaves_no_deadline_behind():
+    def answer(peer, conn, request):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello")
+        peer.stopping.wait(3)  # keeps the connection open: only our own close may end it
+
+    threads_before = threading.active_count()
+    with RawPeer(answer) as peer:
+        assert fetch(peer.url("/one"), policy=HURRIED).body == b"hello"
+        assert deadline_threads() == []
+        assert fetch(peer.url("/two"), policy=HURRIED).body == b"hello"
+        assert deadline_threads() == []
+    assert threading.active_count() == threads_before
+
+
+def test_deadline_is_cleared_when_a_fetch_fails():
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with pytest.raises(ConnectionFailed):
+        fetch(f"http://127.0.0.1:{port}/", policy=HURRIED)
+    assert deadline_threads() == []
