@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from .models import Comment
 
 REACTIONS = ("like", "repost", "bookmark")
+# The deepest nesting Settings -> Discussion offers (WordPress's 10); templates nest no deeper.
+MAX_THREAD_DEPTH = 10
 
 
 @dataclass
@@ -42,14 +44,16 @@ def arrange(
     newest_first: bool = False,
     separate_mentions: bool = False,
 ) -> Discussion:
-    """Items come oldest first. Replies beyond `max_depth` are shown at that depth, each right
-    after the reply it answers (as WordPress does). `page` None means the default page."""
+    """Items come oldest first. Replies beyond `max_depth` (at most MAX_THREAD_DEPTH) are shown at
+    that depth, each right after the reply it answers (as WordPress does), however long the chain.
+    `page` None means the default page."""
     reactions = [i for i in items if i.mention_type in REACTIONS]
     items = [i for i in items if i.mention_type not in REACTIONS]
     # A webmention reply reads as a comment; other linkbacks may be shown apart.
     apart = [i for i in items if i.is_linkback and i.mention_type != "reply"] if separate_mentions else []
     mentions = apart
     shown = [i for i in items if i not in apart]
+    max_depth = min(max_depth, MAX_THREAD_DEPTH)
     by_id = {i.id: i for i in shown}
     replies: dict[int, list[Comment]] = {}
     top: list[Comment] = []
@@ -60,25 +64,9 @@ def arrange(
         else:
             replies.setdefault(parent.id, []).append(item)
 
-    def build(item: Comment, depth: int) -> Node:
-        node = Node(item, depth)
-        for reply in replies.get(item.id, []):
-            node.children.extend(place(reply, depth + 1))
-        return node
-
-    def place(item: Comment, depth: int) -> list[Node]:
-        """The item at `depth`; at the deepest level its whole sub-thread follows it as siblings
-        (WordPress's Walker_Comment::display_element), never nested one level deeper."""
-        if depth < max_depth:
-            return [build(item, depth)]
-        flat = [Node(item, depth)]
-        for reply in replies.get(item.id, []):
-            flat.extend(place(reply, depth))
-        return flat
-
     if newest_first:
         top.reverse()
-    nodes = [build(item, 1) for item in top]
+    nodes = [thread(item, replies, max_depth) for item in top]
     if not per_page or per_page <= 0 or len(nodes) <= per_page:
         return Discussion(nodes, mentions, reactions=reactions)
     pages = -(-len(nodes) // per_page)
@@ -86,3 +74,37 @@ def arrange(
     default = pages if (show_newest_page != newest_first) else 1
     current = min(max(page or default, 1), pages)
     return Discussion(nodes[(current - 1) * per_page : current * per_page], mentions, current, pages, reactions)
+
+
+def thread(item: Comment, replies: dict[int, list[Comment]], max_depth: int) -> Node:
+    """The top-level `item` with its replies nested below it, oldest first. A reply that would
+    nest deeper than `max_depth` is placed at that depth with its whole sub-thread following it
+    as siblings (WordPress's Walker_Comment::display_element). Walked with an explicit stack, so a
+    chain of thousands of replies costs no Python recursion."""
+    root = Node(item)
+    # Each entry: a node still open for children, and the replies it has yet to place.
+    stack = [(root, iter(replies.get(item.id, ())))]
+    while stack:
+        parent, pending = stack[-1]
+        reply = next(pending, None)
+        if reply is None:
+            stack.pop()
+        elif parent.depth + 1 < max_depth:
+            child = Node(reply, parent.depth + 1)
+            parent.children.append(child)
+            stack.append((child, iter(replies.get(reply.id, ()))))
+        else:
+            parent.children.extend(flattened(reply, replies, parent.depth + 1))
+    return root
+
+
+def flattened(item: Comment, replies: dict[int, list[Comment]], depth: int) -> list[Node]:
+    """`item` and its whole sub-thread in reading order (each reply right after the one it
+    answers), all as childless nodes at `depth`."""
+    flat: list[Node] = []
+    todo = [item]
+    while todo:
+        current = todo.pop()
+        flat.append(Node(current, depth))
+        todo.extend(reversed(replies.get(current.id, ())))
+    return flat
