@@ -16,7 +16,7 @@ run: $(VENV)/.installed
 	$(BIN)/flask --app blog serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 

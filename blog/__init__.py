@@ -53,13 +53,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import auth, templating
+    from . import auth, security_headers, templating
     from .cli import register_commands
     from .views import admin_comments, editor, errors, linkbacks, public, settings
     from .views import auth as auth_views
 
     auth.init_app(app)
     templating.init_app(app)
+    security_headers.init_app(app)
     for module in (public, linkbacks, auth_views, editor, admin_comments, settings, errors):
         app.register_blueprint(module.bp)
     register_commands(app)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
-from .models import Comment, CommentKind, CommentStatus, Post, PostStatus, Tag
+from .models import Comment, CommentKind, Post, PostStatus, Tag
 from .site_settings import blog_timezone
 
 
@@ -96,7 +96,7 @@ def approved_counts(post_ids: list[int]) -> dict[int, Counts]:
             sa.func.sum(sa.case((is_comment, 1), else_=0)),
             sa.func.sum(sa.case((is_comment, 0), else_=1)),
         )
-        .filter(Comment.post_id.in_(post_ids), Comment.status == CommentStatus.APPROVED)
+        .filter(Comment.post_id.in_(post_ids), Comment.shown_to_readers())
         .group_by(Comment.post_id)
     )
     counts = {post_id: Counts() for post_id in post_ids}
@@ -110,7 +110,7 @@ def approved_items(post: Post) -> list[Comment]:
     return list(
         db.session.execute(
             db.select(Comment)
-            .filter(Comment.post_id == post.id, Comment.status == CommentStatus.APPROVED)
+            .filter(Comment.post_id == post.id, Comment.shown_to_readers())
             .order_by(Comment.created_at, Comment.id)
         ).scalars()
     )

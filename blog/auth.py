@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import Flask, current_app, redirect, request, url_for
-from flask_login import login_required
+from flask import Flask, current_app, g, redirect, request, url_for
+from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db, login_manager
-from .models import LoginFailure, Setting, User, utcnow
-from .site_settings import save_settings
+from .models import Setting, User, utcnow
+from .site_settings import get_setting, save_settings
+from .throttle import clear_hits, record_hit
 
 INSTALLED_KEY = "installed_at"
 
@@ -30,8 +31,10 @@ def needs_setup() -> bool:
     return not done
 
 
-def create_administrator(blog_title: str, username: str, password: str, email: str) -> User:
-    """Create the first user and store the blog title; refuse when a user already exists."""
+def create_administrator(blog_title: str, username: str, password: str, email: str, site_url: str = "") -> User:
+    """Create the first user and store the blog title, and the site URL (the address setup was
+    reached at) unless one is set; refuse when a user already exists. Without a site URL (as from
+    `flask create-admin`, which has no request) the administrator's first request records it."""
     if not needs_setup():
         raise SetupAlreadyDone()
     user = User(username=username, email=email)
@@ -44,7 +47,10 @@ def create_administrator(blog_title: str, username: str, password: str, email: s
     except IntegrityError as error:
         db.session.rollback()
         raise SetupAlreadyDone() from error
-    save_settings({"blog_title": blog_title})  # commits the user too
+    values = {"blog_title": blog_title}
+    if as_site_url(site_url) and not get_setting("site_url"):
+        values["site_url"] = as_site_url(site_url)
+    save_settings(values)  # commits the user too
     current_app.extensions["blog_setup_done"] = True
     return user
 
@@ -56,43 +62,62 @@ def authenticate(username: str, password: str) -> User | None:
     return None
 
 
+def login_key(ip: str) -> str:
+    return f"login:{ip}"
+
+
 def login_refused_until(ip: str, now: datetime | None = None) -> datetime | None:
-    """When this address may try again, if it has failed too often lately; else None."""
-    now = now or utcnow()
-    window = timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    failures = (
-        db.session.execute(
-            db.select(LoginFailure.at)
-            .filter(LoginFailure.ip == ip, LoginFailure.at > now - window)
-            .order_by(LoginFailure.at.desc())
-        )
-        .scalars()
-        .all()
-    )
-    limit = max(1, current_app.config["LOGIN_MAX_FAILURES"])
-    if len(failures) < limit:
-        return None
-    # Newest first: the lock ends when the limit-th newest failure leaves the window, as then
-    # fewer than `limit` remain (the newest failure plus the window would be too late).
-    return failures[limit - 1] + window
+    """Count one login attempt from this address, before its password is checked; when the address
+    is over LOGIN_MAX_FAILURES attempts in the window, when it may try again (else None).
 
-
-def record_login_failure(ip: str, now: datetime | None = None) -> None:
-    now = now or utcnow()
-    window = timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    db.session.execute(db.delete(LoginFailure).where(LoginFailure.at < now - window))
-    db.session.add(LoginFailure(ip=ip, at=now))
-    db.session.commit()
+    Counting first (one atomic upsert) means thirty parallel guesses get exactly the allowed number
+    of password checks. A successful login clears the count."""
+    hit = record_hit(login_key(ip), current_app.config["LOGIN_WINDOW_SECONDS"], now)
+    if hit.count > max(1, current_app.config["LOGIN_MAX_FAILURES"]):
+        return hit.window_ends_at
+    return None
 
 
 def clear_login_failures(ip: str) -> None:
-    db.session.execute(db.delete(LoginFailure).where(LoginFailure.ip == ip))
-    db.session.commit()
+    clear_hits(login_key(ip))
 
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def as_site_url(url: str) -> str:
+    """The address as the site_url setting holds it: scheme and host, no trailing slash (paths,
+    the script root included, are appended to it)."""
+    return (url or "").strip().rstrip("/")
+
+
+def record_site_url(url: str) -> None:
+    """Store the address as the site URL unless one is set. A conditional write: of two requests
+    racing here, one stores its value and the other changes nothing (neither fails)."""
+    site_url = as_site_url(url)
+    if not site_url:
+        return
+    value = json.dumps(site_url)
+    try:
+        unset = Setting.key == "site_url", Setting.value == json.dumps("")
+        if not db.session.execute(db.update(Setting).where(*unset).values(value=value)).rowcount:
+            if db.session.get(Setting, "site_url") is None:
+                db.session.add(Setting(key="site_url", value=value))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # another request recorded it a moment ago
+    g.pop("site_settings", None)
+
+
+def _record_site_url_from_administrator():
+    # A blog set up before setup recorded the site URL, or with `flask create-admin`, takes it from
+    # its administrator's first request: only the owner's browser decides it, never a visitor's Host.
+    if request.endpoint == "static" or get_setting("site_url") or not current_user.is_authenticated:
+        return None
+    record_site_url(request.host_url)
+    return None
 
 
 def _require_setup():
@@ -113,3 +138,4 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"
     app.before_request(_require_setup)
+    app.before_request(_record_site_url_from_administrator)

@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from .jobs import JobRunner, run_due_jobs
+from .jobs import JobRunner, run_until_idle
 
 
 def register_commands(app: Flask) -> None:
@@ -24,7 +24,7 @@ def register_commands(app: Flask) -> None:
 @with_appcontext
 def serve(host: str, port: int, no_jobs: bool) -> None:
     """Serve the blog with waitress, and run the background jobs beside it."""
-    from waitress import serve as waitress_serve
+    from .server import serve_blog
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
@@ -34,20 +34,20 @@ def serve(host: str, port: int, no_jobs: bool) -> None:
         runner.start()
     click.echo(f"Serving the blog at http://{host}:{port}/ (Ctrl-C to stop)")
     try:
-        waitress_serve(app, host=host, port=port, threads=app.config["SERVER_THREADS"], ident="blog")
+        serve_blog(app, host, port)
     finally:
         if runner is not None:
             runner.stop()
 
 
 @click.command()
-@click.option("--once", is_flag=True, help="Run one pass of the due jobs and exit (for cron).")
+@click.option("--once", is_flag=True, help="Run the due jobs until none is left, then exit (for cron).")
 @with_appcontext
 def worker(once: bool) -> None:
     """Run the background jobs (scheduled posts, ...) in their own process."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if once:
-        done = run_due_jobs()
+        done = run_until_idle()
         click.echo(", ".join(f"{k}: {v}" for k, v in done.items()))
         return
     app = current_app._get_current_object()

@@ -4,7 +4,7 @@ between pending, approved, spam and trash."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -15,6 +15,7 @@ from .models import Comment, CommentKind, CommentStatus, Post, utcnow
 from .moderation import apply_moderation
 from .notifications import notify_new_item
 from .site_settings import get_setting
+from .throttle import record_hit
 
 
 class CommentRejected(ValueError):
@@ -98,8 +99,9 @@ def add_visitor_comment(
     with db.session.no_autoflush:
         apply_moderation(comment, by_owner=by_owner)
     db.session.add(comment)
+    db.session.flush()
+    notify_new_item(comment, by_owner=by_owner, now=now)  # queued in the same transaction
     db.session.commit()
-    notify_new_item(comment, by_owner=by_owner)
     return comment
 
 
@@ -120,13 +122,10 @@ def _reply_parent(post: Post, parent_id: int | None) -> Comment | None:
 
 
 def _check_flood(ip: str, now: datetime) -> None:
-    window = timedelta(seconds=current_app.config["COMMENT_FLOOD_SECONDS"])
-    recent = db.session.execute(
-        db.select(Comment.id)
-        .filter(Comment.ip == ip, Comment.kind == CommentKind.COMMENT, Comment.created_at > now - window)
-        .limit(1)
-    ).first()
-    if recent is not None:
+    """One comment per address per COMMENT_FLOOD_SECONDS, counted atomically (parallel posts from
+    one address get one through, not several)."""
+    hit = record_hit(f"comment:{ip}", current_app.config["COMMENT_FLOOD_SECONDS"], now)
+    if hit.count > 1:
         raise CommentFlood("You are posting comments too quickly. Slow down.")
 
 

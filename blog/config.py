@@ -14,8 +14,9 @@ TITLE_MAX_CHARS = 250
 # Comment flood control: one comment per address in this many seconds (WordPress uses 15).
 COMMENT_FLOOD_SECONDS = 15
 
-# Failed logins: after LOGIN_MAX_FAILURES failures from one address within LOGIN_WINDOW_SECONDS,
-# that address is refused until the window has passed.
+# Login attempts: each is counted (before its password is checked) per address in a window of
+# LOGIN_WINDOW_SECONDS that starts at the first attempt; past LOGIN_MAX_FAILURES the address is refused
+# until the window ends. A successful login clears the count.
 LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW_SECONDS = 15 * 60
 
@@ -24,6 +25,19 @@ JOBS_INTERVAL_SECONDS = 5
 
 # Threads of the waitress server started by `flask serve`.
 SERVER_THREADS = 8
+# Open connections the server keeps at once, idle ones included (waitress's default, 100, let 100 idle
+# sockets from one address keep every reader out). Each takes a file descriptor: `flask serve` raises its
+# open files limit to fit, or lowers this to what the hard limit allows, and logs which.
+SERVER_CONNECTION_LIMIT = 4000
+# Open connections one client address may hold (an IPv6 client's whole /64 counts as one address); more are
+# closed as soon as they are accepted. 0: no cap. Off behind a trusted proxy (TRUSTED_PROXY_COUNT), where
+# every connection comes from the proxy: cap per client there (nginx limit_conn).
+SERVER_CONNECTIONS_PER_ADDRESS = 100
+# A connection that sends nothing for this long, idle between requests or stalled halfway through one, is
+# closed (waitress's default is 120). A request being answered is never cut off.
+SERVER_CHANNEL_TIMEOUT_SECONDS = 15
+# How often the server looks for such connections: one lives at most the timeout plus this (waitress: 30).
+SERVER_CLEANUP_INTERVAL_SECONDS = 2
 
 # Behind a reverse proxy (nginx, Caddy...), how many proxies to trust for X-Forwarded-For/-Proto/-Host.
 # 0: none, the client address is the connecting one. Login lockout and comment flood control go by it.
@@ -43,7 +57,7 @@ LINKBACK_MAX_REDIRECTS = 5
 LINKBACK_ALLOW_PRIVATE = False
 LINKBACK_ALLOWED_NETWORKS: list[str] = []  # non-public networks to allow anyway, e.g. ["10.0.0.0/8"]
 
-# The delivery queue (blog/linkbacks/worker.py): how many sends run at once, how long a claim
+# The delivery queue (blog/jobs/deliveries.py): how many sends run at once, how long a claim
 # lasts before another worker may take the row over, and the retry schedule for transient failures
 # (1, 2, 4, 8, 16 minutes... capped, until LINKBACK_MAX_ATTEMPTS attempts).
 LINKBACK_CONCURRENCY = 8
@@ -62,8 +76,8 @@ LINKBACK_PER_POST_PER_MINUTE = 30
 # MAIL_SERVER None: no mail is sent, and those boxes say why. MAIL_USE_TLS upgrades a plain connection
 # with STARTTLS (usually port 587); MAIL_USE_SSL speaks TLS from the start (usually port 465). Login
 # only when MAIL_USERNAME is set. MAIL_SENDER None: "<blog title> <blog@<the site's host name>>".
-# Mail goes out from a short-lived background thread so that no visitor waits on the SMTP server;
-# MAIL_SEND_IN_BACKGROUND = False sends it within the request (the tests do, to be deterministic).
+# Mail is queued in the database with what it tells of, and sent by the job layer (blog/jobs/mail.py),
+# so no visitor waits on the SMTP server and a stopping process loses none.
 MAIL_SERVER: str | None = None
 MAIL_PORT = 25
 MAIL_USE_TLS = False
@@ -72,4 +86,7 @@ MAIL_USERNAME: str | None = None
 MAIL_PASSWORD: str | None = None
 MAIL_SENDER: str | None = None
 MAIL_TIMEOUT_SECONDS = 10
-MAIL_SEND_IN_BACKGROUND = True
+# A mail the SMTP server did not take is tried again 1, 2, 4, 8, 16 minutes later, then given up (logged).
+MAIL_MAX_ATTEMPTS = 6
+MAIL_RETRY_BASE_SECONDS = 60
+MAIL_RETRY_MAX_SECONDS = 3600

@@ -84,6 +84,16 @@ class Verification(enum.StrEnum):
     OWN = "own"  # a link between our own posts
 
 
+class Leased:
+    """The columns of a row that the job layer claims (blog/jobs/queue.py): how often it was tried,
+    when it is due again, and which worker holds it until when."""
+
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(64))
+
+
 class User(db.Model):
     __tablename__ = "users"
 
@@ -164,7 +174,12 @@ class Comment(db.Model):
     """A comment, or (with another kind) a pingback, trackback or webmention shown under a post."""
 
     __tablename__ = "comments"
-    __table_args__ = (sa.Index("ix_comments_post_status_created", "post_id", "status", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_comments_post_status_created", "post_id", "status", "created_at"),
+        # One linkback per source page and post, whatever the protocol or how many arrive at once.
+        sa.Index("uq_comments_post_source_key", "post_id", "source_key", unique=True,
+                 sqlite_where=sa.text("source_key IS NOT NULL"), postgresql_where=sa.text("source_key IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(sa.ForeignKey("posts.id", ondelete="CASCADE"), index=True)
@@ -189,12 +204,25 @@ class Comment(db.Model):
     author_photo: Mapped[str] = mapped_column(sa.String(2000), default="", server_default="")
     # For linkbacks: our URL the source links to (the pingback target, or the trackback's post).
     target_url: Mapped[str] = mapped_column(sa.String(2000), default="", server_default="")
+    # For linkbacks: normalize_url(author_url), the source page; None for comments.
+    source_key: Mapped[str | None] = mapped_column(sa.String(2000))
+    # For webmentions: when the source went away or stopped linking and the mention was taken down.
+    taken_down_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     post: Mapped[Post] = relationship(back_populates="comments")
 
     @property
     def is_linkback(self) -> bool:
         return self.kind != CommentKind.COMMENT
+
+    @classmethod
+    def shown_to_readers(cls):
+        """Approved, and not a linkback still waiting for its source check (even if approved by hand
+        meanwhile: an unproved link is never shown)."""
+        return sa.and_(
+            cls.status == CommentStatus.APPROVED,
+            sa.or_(cls.verification.is_(None), cls.verification != Verification.PENDING),
+        )
 
 
 class Delivery(db.Model):
@@ -223,6 +251,9 @@ class Delivery(db.Model):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(sa.String(64))
     detail: Mapped[str] = mapped_column(sa.Text, default="")  # the last answer, in plain words
+    # The post's link was removed and a webmention told the page so (it dropped our mention): a
+    # link put back later is announced again.
+    removal_announced: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     http_status: Mapped[int | None]
     fault_code: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -253,11 +284,12 @@ class WebmentionStatus(enum.StrEnum):
     DELETED = "deleted"  # the source is gone or no longer links: its mention was taken down
 
 
-class IncomingWebmention(db.Model):
+class IncomingWebmention(Leased, db.Model):
     """One webmention request received: verified later by the worker; its status page is public at
     /webmention/<token> (the Location of our 201 answer)."""
 
     __tablename__ = "incoming_webmentions"
+    __table_args__ = (sa.Index("ix_incoming_webmentions_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -273,21 +305,50 @@ class IncomingWebmention(db.Model):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class LinkbackAttempt(db.Model):
-    """Every incoming pingback or trackback call, accepted or not: the rate limits count these, so
-    a flood of refused calls (each of which may cost a fetch) is limited too."""
+class LinkbackCheck(Leased, db.Model):
+    """A pingback or trackback whose source page the worker must fetch to check that it links here;
+    the item waits, unseen by readers, until then."""
 
-    __tablename__ = "linkback_attempts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ip: Mapped[str] = mapped_column(sa.String(45), index=True)
-    post_id: Mapped[int | None] = mapped_column(index=True)  # no foreign key: kept even for unknown posts
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-
-
-class LoginFailure(db.Model):
-    __tablename__ = "login_failures"
+    __tablename__ = "linkback_checks"
+    __table_args__ = (sa.Index("ix_linkback_checks_due", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ip: Mapped[str] = mapped_column(sa.String(45), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+
+    comment: Mapped[Comment] = relationship()
+
+
+class MailStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutgoingMail(Leased, db.Model):
+    """A notification mail, written in the same transaction as what it tells of and sent by the
+    job layer: a stopping process loses none."""
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (sa.Index("ix_outgoing_mail_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.Text)
+    message: Mapped[str] = mapped_column(sa.Text)  # the whole RFC 5322 message, as built
+    status: Mapped[str] = mapped_column(sa.String(20), default=MailStatus.QUEUED)
+    last_error: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RateCounter(db.Model):
+    """How many events one key (an address's logins, comments or pings; a post's pings) had in its
+    current fixed window; bumped atomically by one upsert (blog/throttle.py)."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(default=0)

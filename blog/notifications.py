@@ -1,15 +1,18 @@
 """Email to the blog's administrator when a comment or linkback arrives or is held for moderation
-(Settings -> Discussion, "Email me whenever"; LINKBACKS.md WP-21 step 8), sent through the SMTP
-server of the configuration (MAIL_* keys in config.py)."""
+(Settings -> Discussion, "Email me whenever"; LINKBACKS.md WP-21 step 8): built and queued with
+the item, sent by the job layer (jobs/mail.py) through the SMTP server of the configuration
+(MAIL_* keys in config.py)."""
 
 from __future__ import annotations
 
 import logging
 import smtplib
 import ssl
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from email import message_from_string
+from email import policy as email_policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -19,7 +22,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from .extensions import db
-from .models import Comment, CommentStatus, User, Verification, utcnow
+from .models import Comment, CommentStatus, MailStatus, OutgoingMail, User, Verification, utcnow
 from .permalinks import absolute_url_for, post_url
 from .site_settings import get_setting
 
@@ -73,9 +76,11 @@ def notification_purpose(comment: Comment, *, by_owner: bool = False) -> str | N
     return None
 
 
-def notify_new_item(comment: Comment, *, by_owner: bool = False) -> None:
-    """Mail the administrator about an item just stored (after its commit), if the settings ask for
-    it and mail is configured. Failures are logged, never raised: the item is stored whatever happens."""
+def notify_new_item(comment: Comment, *, by_owner: bool = False, now: datetime | None = None) -> None:
+    """Queue the mail to the administrator about an item being stored, if the settings ask for it
+    and mail is configured: a row added to the session, committed by the caller in the same
+    transaction as the item (the job layer's mail queue sends it; no process stop loses it). The
+    item must have its id (flushed). A broken notification is logged, never raised."""
     config = current_app.config
     if not mail_configured(config):
         return
@@ -88,14 +93,17 @@ def notify_new_item(comment: Comment, *, by_owner: bool = False) -> None:
             log.warning("No administrator email address: no notification about comment %s", comment.id)
             return
         message = build_notification(comment, purpose, sender=_sender(config), recipient=recipient)
-        server = MailServer.from_config(config)
-    except Exception:  # the visitor's comment is committed; a broken notification must not turn into a 500
+        db.session.add(OutgoingMail(
+            recipient=recipient, subject=str(message["Subject"]), message=message.as_string(),
+            status=MailStatus.QUEUED, next_attempt_at=now or utcnow(), created_at=now or utcnow(),
+        ))
+    except Exception:  # the visitor's comment matters more than the mail about it
         log.exception("Could not prepare the notification about comment %s", comment.id)
-        return
-    if config.get("MAIL_SEND_IN_BACKGROUND", True):
-        threading.Thread(target=send_quietly, args=(message, server), name="mail", daemon=True).start()
-    else:
-        send_quietly(message, server)
+
+
+def parse_queued(mail: OutgoingMail) -> EmailMessage:
+    """The message as it was queued."""
+    return message_from_string(mail.message, policy=email_policy.default)
 
 
 def build_notification(comment: Comment, purpose: str, *, sender: str, recipient: str) -> EmailMessage:
@@ -144,15 +152,6 @@ def _describe(comment: Comment) -> list[str]:
     if comment.author_url:
         lines.append(f"URL: {comment.author_url}")
     return [*lines, "Comment:", comment.content]
-
-
-def send_quietly(message: EmailMessage, server: MailServer) -> None:
-    """Send the message, logging (not raising) any failure: this runs after the item was stored."""
-    try:
-        send_message(message, server)
-    except (OSError, smtplib.SMTPException, ValueError) as error:  # SMTP and socket errors are OSError
-        log.error("Could not send the notification mail %r through %s:%s: %s",
-                  message["Subject"], server.host, server.port, error)
 
 
 def send_message(message: EmailMessage, server: MailServer) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import url_for
+from flask import current_app, has_request_context, url_for
 
 from .models import Post, utcnow
 from .site_settings import blog_timezone, get_setting
@@ -33,10 +33,16 @@ def post_url(post: Post, external: bool = False) -> str:
 
 
 def absolute_url_for(endpoint: str, **values) -> str:
-    """An absolute URL, on the site URL from Settings -> General when set, else on the request's host."""
+    """An absolute URL on the site URL from Settings -> General (recorded at setup), else on the
+    request's host. Outside a request (the background worker) it is built on the site URL alone;
+    with none recorded there is no host to use, and RuntimeError says so."""
     site = get_setting("site_url").rstrip("/")
-    if site:
+    if site and has_request_context():
         return site + url_for(endpoint, **values)
+    if site:
+        parts = urlsplit(site)
+        adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
+        return adapter.build(endpoint, values, force_external=True)
     return url_for(endpoint, _external=True, **values)
 
 

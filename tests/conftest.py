@@ -34,7 +34,13 @@ def visitor(app):
 
 @pytest.fixture
 def live_server(app):
+    """The app served on a free loopback port, recorded as the blog's Site URL (as setup records the
+    address of its first request), so links and linkback targets name the live server."""
+    from blog.site_settings import save_settings
+
     with LiveServer(app) as server:
+        with app.app_context():
+            save_settings({"site_url": server.url})
         yield server
 
 

@@ -8,22 +8,12 @@ from urllib.parse import urlsplit
 import pytest
 from blog_testing import PASSWORD, csrf_token, run_setup
 
-from blog.auth import (
-    SetupAlreadyDone,
-    clear_login_failures,
-    create_administrator,
-    login_refused_until,
-    record_login_failure,
-)
+from blog.auth import SetupAlreadyDone, clear_login_failures, create_administrator, login_refused_until
 from blog.extensions import db
 from blog.models import User, utcnow
 from blog.site_settings import get_setting
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-
-
-
-
 
 
 def users(app) -> list[tuple[str, str]]:
@@ -217,10 +207,10 @@ def test_lockout_applies_only_to_the_failing_address(strict, author):
     assert is_logged_in(other)
 
 
-def test_failures_older_than_the_window_no_longer_count(strict, author):
+def test_attempts_older_than_the_window_no_longer_count(strict, author):
     with strict.app_context():
-        for _ in range(3):
-            record_login_failure("127.0.0.1", now=utcnow() - timedelta(seconds=601))
+        for _ in range(4):
+            login_refused_until("127.0.0.1", now=utcnow() - timedelta(seconds=601))
     client = strict.test_client()
     assert log_in(client).status_code == 302
 
@@ -236,26 +226,49 @@ def test_successful_login_forgets_earlier_failures(strict, author):
     assert log_in(client).status_code == 302
 
 
-def test_lock_lifts_exactly_when_it_says(strict):
-    """The reported time must be when the lock really ends, not the last failure plus the window."""
+def test_every_attempt_is_counted_before_its_password_is_checked(strict):
+    """Counting first is what makes the limit hold for parallel guesses: the first three attempts
+    may be checked, the fourth is refused whatever its password."""
+    with strict.app_context():
+        assert [login_refused_until("10.0.0.1", now=T0) for _ in range(3)] == [None, None, None]
+        assert login_refused_until("10.0.0.1", now=T0) == T0 + timedelta(minutes=10)
+
+
+def test_lock_lifts_when_the_window_begun_by_the_first_attempt_ends(strict):
+    """A fixed window: it starts with the first attempt, and the reported time is when it ends."""
     with strict.app_context():
         for minute in range(3):
-            record_login_failure("10.0.0.1", now=T0 + timedelta(minutes=minute))
+            assert login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=minute)) is None
         until = login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=3))
         assert until == T0 + timedelta(minutes=10)
         assert login_refused_until("10.0.0.1", now=until - timedelta(seconds=1)) == until
-        assert login_refused_until("10.0.0.1", now=until) is None
+        assert login_refused_until("10.0.0.1", now=until) is None  # a new window, this its first attempt
         assert login_refused_until("10.0.0.2", now=T0 + timedelta(minutes=3)) is None
 
 
-def test_more_failures_than_the_limit_keep_the_lock_until_enough_expire(strict):
+def test_refused_attempts_do_not_extend_the_lock(strict):
     with strict.app_context():
-        for minute in (0, 1, 2, 3, 4):
-            record_login_failure("10.0.0.1", now=T0 + timedelta(minutes=minute))
-        assert login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=5)) == T0 + timedelta(minutes=12)
-        assert login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=12)) is None
+        for minute in range(9):
+            login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=minute))
+        assert login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=9, seconds=59)) == T0 + timedelta(minutes=10)
+        assert login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=10)) is None
+
+
+def test_clearing_an_address_lifts_its_lock_at_once(strict):
+    with strict.app_context():
+        for _ in range(4):
+            login_refused_until("10.0.0.1", now=T0)
+        assert login_refused_until("10.0.0.1", now=T0) is not None
         clear_login_failures("10.0.0.1")
-        assert login_refused_until("10.0.0.1", now=T0 + timedelta(minutes=5)) is None
+        assert login_refused_until("10.0.0.1", now=T0) is None
+
+
+def test_login_form_without_its_csrf_token_is_not_counted(strict, author):
+    """Only attempts whose password would be checked count, so a broken form cannot lock anyone out."""
+    client = strict.test_client()
+    for _ in range(5):
+        assert client.post("/login", data={"username": "admin", "password": "guess"}).status_code == 400
+    assert log_in(client).status_code == 302
 
 
 def test_setup_racing_another_setup_creates_no_second_administrator(app):

@@ -12,7 +12,8 @@ import pytest
 from discussion_testing import Discussion, form_data, soup_of
 from werkzeug import Request, Response
 
-from blog.linkbacks.worker import deliver_due
+from blog.jobs import run_due_jobs
+from blog.jobs.deliveries import deliver_due
 from blog.models import utcnow
 
 OLD_DATE = "2024-01-10T10:00"  # closes after 14 days on January 24, 2024; after 30 on February 9
@@ -34,6 +35,13 @@ def comment_ids(list_element) -> list[str]:
 
 def reply_links(page) -> list[str]:
     return [a["href"] for a in page.select(".comment-list .reply-link")]
+
+
+def check_linkbacks(blog) -> None:
+    """One pass of the job layer: pingbacks and trackbacks are listed only once it has fetched
+    their pages and found the link."""
+    with blog.app.app_context():
+        assert run_due_jobs()["linkback_checks"] > 0
 
 
 # Default post settings
@@ -263,7 +271,8 @@ def test_nofollow_links_off_leaves_external_ugc_on_author_links_and_ugc_in_text(
     post = blog.publish("Post")
     blog.settings(comment_previously_approved=False)
     blog.comment(post, "See https://example.net/page", url="https://vic.example.org")
-    blog.trackback(post, "http://other.example/p", excerpt="More at https://other.example/more")
+    blog.trackback(post, blog.linking_page("/p", post), excerpt="More at https://other.example/more")
+    check_linkbacks(blog)
 
     def rels(page) -> list[str]:
         links = page.select(".comment-author a, .comment-text a")
@@ -280,6 +289,7 @@ def test_separate_mentions_lists_pingbacks_apart_from_comments(blog):
     blog.comment(post, "A comment")
     source = blog.linking_page("/links-here", post)
     blog.pingback(post, source)
+    check_linkbacks(blog)
     page = blog.page(post)
     assert comment_ids(page.select_one(".comment-list")) == ["comment-1", "comment-2"]
     assert page.select_one(".mentions") is None

@@ -10,7 +10,7 @@ from blog_testing import csrf_token, make_app, run_setup
 
 from blog import create_app
 from blog.extensions import db
-from blog.models import LoginFailure
+from blog.models import RateCounter
 
 
 def test_defaults_then_instance_config_then_environment(tmp_path, monkeypatch):
@@ -72,7 +72,6 @@ def test_create_app_starts_no_threads(tmp_path, monkeypatch):
     assert set(threading.enumerate()) == before
 
 
-
 @pytest.mark.parametrize(("proxies", "expected"), [(0, "10.0.0.1"), (1, "203.0.113.9")])
 def test_client_address_from_trusted_proxy_only(tmp_path, monkeypatch, proxies, expected):
     """Lockout and flood control go by the client address; behind a configured proxy it comes
@@ -88,4 +87,4 @@ def test_client_address_from_trusted_proxy_only(tmp_path, monkeypatch, proxies, 
         environ_base={"REMOTE_ADDR": "10.0.0.1"},
     )
     with app.app_context():
-        assert db.session.execute(db.select(LoginFailure.ip)).scalars().all() == [expected]
+        assert db.session.execute(db.select(RateCounter.key)).scalars().all() == [f"login:{expected}"]

@@ -1,6 +1,7 @@
 """Email notifications (Settings -> Discussion, "Email me whenever"), received by a real SMTP server
-on loopback (aiosmtpd): which items send which mail, which never do, what the mail says, and that a
-missing or broken SMTP server never costs a comment."""
+on loopback (aiosmtpd): which items send which mail, which never do, what the mail says, that the
+mail is queued with the item and sent by the job layer's mail queue, and that a missing or broken
+SMTP server never costs a comment (the mail is retried, then given up with an error logged)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import threading
 import xmlrpc.client
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -22,7 +24,8 @@ from aiosmtpd.smtp import AuthResult
 from blog_testing import csrf_token, make_app
 
 from blog.extensions import db
-from blog.models import Comment, CommentStatus
+from blog.jobs import run_due_jobs, run_until_idle
+from blog.models import Comment, CommentStatus, MailStatus, OutgoingMail, utcnow
 from blog.notifications import mail_configured, notify_new_item
 from blog.site_settings import save_settings
 
@@ -86,8 +89,7 @@ def smtp():
 @pytest.fixture
 def app(tmp_path, monkeypatch, smtp):
     return make_app(
-        tmp_path, monkeypatch, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_SEND_IN_BACKGROUND=False,
-        COMMENT_FLOOD_SECONDS=0,
+        tmp_path, monkeypatch, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, COMMENT_FLOOD_SECONDS=0,
     )
 
 
@@ -116,11 +118,26 @@ def stored(app) -> list[Comment]:
         return rows
 
 
+def queued(app) -> list[OutgoingMail]:
+    """Every notification mail in the database, oldest first (detached)."""
+    with app.app_context():
+        rows = db.session.execute(db.select(OutgoingMail).order_by(OutgoingMail.id)).scalars().all()
+        db.session.expunge_all()
+        return rows
+
+
+def run_jobs(app, now: datetime | None = None) -> dict[str, int]:
+    """Run the job layer until it is idle (a pingback's check, then the mail it queued)."""
+    with app.app_context():
+        return run_until_idle(now)
+
+
 # Comments
 
 
 def test_held_comment_mails_please_moderate(app, author, visitor, post, smtp):
     comment_on(visitor, author, post, url="https://vic.example.org", content="First!")
+    run_jobs(app)
     (mail,) = smtp.received
     assert mail.rcpt_tos == [ADMIN]
     assert mail.subject == "[Test Blog] Please moderate: “Open for comments”"
@@ -144,6 +161,7 @@ def test_approved_comment_mails_new_comment(app, author, visitor, post, smtp):
     comment_on(visitor, author, post)
     (comment,) = stored(app)
     assert comment.status == CommentStatus.APPROVED
+    run_jobs(app)
     (mail,) = smtp.received
     assert mail.subject == "[Test Blog] New comment on your post “Open for comments”"
     assert f"http://localhost{author.url_of(post)}#comment-{comment.id}" in mail.body
@@ -161,12 +179,15 @@ def test_no_comment_mail_when_its_box_is_unticked(app, author, visitor, post, sm
     settings(app, **switches)
     comment_on(visitor, author, post)
     assert len(stored(app)) == 1
+    assert queued(app) == []
+    run_jobs(app)
     assert smtp.received == []
 
 
 def test_held_comment_still_mails_when_only_comments_notify_is_off(app, author, visitor, post, smtp):
     settings(app, comments_notify=False)
     comment_on(visitor, author, post)
+    run_jobs(app)
     assert [mail.subject for mail in smtp.received] == ["[Test Blog] Please moderate: “Open for comments”"]
 
 
@@ -174,18 +195,23 @@ def test_spam_never_mails(app, author, visitor, post, smtp):
     settings(app, disallowed_keys="casino")
     comment_on(visitor, author, post, content="Best casino bonus")
     assert [c.status for c in stored(app)] == [CommentStatus.SPAM]
+    assert queued(app) == []
+    run_jobs(app)
     assert smtp.received == []
 
 
 def test_owners_own_comment_never_mails(app, author, post, smtp):
     comment_on(author.client, author, post, name="", email="", content="Thanks, everyone.")
     assert [c.status for c in stored(app)] == [CommentStatus.APPROVED]
+    assert queued(app) == []
+    run_jobs(app)
     assert smtp.received == []
 
 
 def test_non_ascii_arrives_intact(app, author, visitor, smtp):
     post = author.publish("Café über Straße", "Text.")
     comment_on(visitor, author, post, name="Zoë 山田", email="zoe@example.com", content="Ça marche — 日本語 ✓")
+    run_jobs(app)
     (mail,) = smtp.received
     assert mail.subject == "[Test Blog] Please moderate: “Café über Straße”"
     assert mail.message["Reply-To"].addresses[0].display_name == "Zoë 山田"
@@ -194,6 +220,7 @@ def test_non_ascii_arrives_intact(app, author, visitor, smtp):
 
 def test_line_breaks_in_a_name_add_no_header(app, author, visitor, post, smtp):
     comment_on(visitor, author, post, name="Eve\r\nBcc: victim@example.net\r\nX-Evil: 1", email="eve@example.com")
+    run_jobs(app)
     (mail,) = smtp.received
     assert mail.rcpt_tos == [ADMIN]
     assert mail.message["Bcc"] is None and mail.message["X-Evil"] is None
@@ -204,31 +231,60 @@ def test_line_breaks_in_a_name_add_no_header(app, author, visitor, post, smtp):
 # Pingbacks and trackbacks
 
 
+def linking_page(httpserver, path: str, target: str) -> str:
+    """A page on another (loopback) blog linking to the target; returns its URL."""
+    httpserver.expect_request(path).respond_with_data(
+        f"<html><head><title>A linking post</title></head><body><p>I liked <a href='{target}'>this</a>.</p></body>"
+        "</html>", content_type="text/html",
+    )
+    return httpserver.url_for(path)
+
+
 @pytest.fixture
 def remote_source(httpserver, author, live_server, post):
     """A page on another (loopback) blog linking to our post as the live server serves it."""
     target = live_server.url + author.url_of(post)
-    httpserver.expect_request("/src").respond_with_data(
-        f"<html><head><title>A linking post</title></head><body><p>I liked <a href='{target}'>this</a>.</p></body>"
-        "</html>", content_type="text/html",
-    )
-    return httpserver.url_for("/src"), target
+    return linking_page(httpserver, "/src", target), target
 
 
 def send_pingback(live_server, source, target) -> str:
     return xmlrpc.client.ServerProxy(live_server.url + "/xmlrpc").pingback.ping(source, target)
 
 
+def test_pingback_mails_only_once_its_page_is_checked(app, live_server, remote_source, smtp):
+    """The pingback's mail is queued when the worker has proved the page links here, not before:
+    an unchecked pingback may be a lie, and its mail would show nothing but a host name."""
+    source, target = remote_source
+    send_pingback(live_server, source, target)
+    assert queued(app) == []
+    with app.app_context():
+        assert run_due_jobs()["linkback_checks"] == 1
+    (mail,) = queued(app)
+    assert mail.subject == "[Test Blog] Please moderate: “Open for comments”"
+    run_jobs(app)
+    assert [m.subject for m in smtp.received] == [mail.subject]
+
+
 def test_held_pingback_mails_please_moderate_with_its_source(app, live_server, remote_source, smtp):
     source, target = remote_source
     send_pingback(live_server, source, target)
+    run_jobs(app)
     (mail,) = smtp.received
     assert mail.subject == "[Test Blog] Please moderate: “Open for comments”"
     assert "A new pingback on the post “Open for comments” is waiting for your approval" in mail.body
     assert f"URL: {source}" in mail.body and "Website: A linking post" in mail.body
+    assert "Excerpt:\nI liked this.\n" in mail.body
     assert "Held: the site has no approved linkback yet." in mail.body
-    assert f"{live_server.url}/admin/comments/" in mail.body
     assert mail.message["Reply-To"] is None
+
+
+def test_mail_about_a_checked_pingback_links_to_the_post_and_the_admin(app, live_server, remote_source, smtp):
+    source, target = remote_source
+    send_pingback(live_server, source, target)
+    run_jobs(app)
+    (mail,) = smtp.received
+    assert target in mail.body
+    assert f"Approve it, or mark it as spam or trash: {live_server.url}/admin/comments/" in mail.body
 
 
 @pytest.mark.parametrize("pings_notify", [True, False])
@@ -236,6 +292,7 @@ def test_approved_pingback_mails_when_pings_notify(app, live_server, remote_sour
     settings(app, linkback_allow_sites="localhost", pings_notify=pings_notify)
     source, target = remote_source
     send_pingback(live_server, source, target)
+    run_jobs(app)
     assert [c.status for c in stored(app)] == [CommentStatus.APPROVED]
     subjects = [mail.subject for mail in smtp.received]
     assert subjects == (["[Test Blog] New pingback on your post “Open for comments”"] if pings_notify else [])
@@ -244,21 +301,34 @@ def test_approved_pingback_mails_when_pings_notify(app, live_server, remote_sour
 
 
 @pytest.mark.parametrize("pings_notify", [True, False])
-def test_approved_trackback_mails_when_pings_notify(app, author, live_server, post, smtp, pings_notify):
-    settings(app, linkback_allow_sites="other.example", pings_notify=pings_notify, comments_notify=True)
-    ping = {"url": "http://other.example/p/", "title": "Their post", "excerpt": "Über this", "blog_name": "Other"}
+def test_approved_trackback_mails_when_pings_notify(app, author, live_server, post, httpserver, smtp, pings_notify):
+    settings(app, linkback_allow_sites="localhost", pings_notify=pings_notify, comments_notify=True)
+    source = linking_page(httpserver, "/p/", author.url_of_external(post))
+    ping = {"url": source, "title": "Their post", "excerpt": "Über this", "blog_name": "Other"}
     response = requests.post(
         live_server.url + author.url_of(post) + "trackback/", data=urlencode(ping).encode(),
         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, timeout=10,
     )
     assert b"<error>0</error>" in response.content
+    run_jobs(app)
+    assert [(c.status, c.verification) for c in stored(app)] == [(CommentStatus.APPROVED, "verified")]
     if not pings_notify:
         assert smtp.received == []
         return
     (mail,) = smtp.received
     assert mail.subject == "[Test Blog] New trackback on your post “Open for comments”"
-    assert "Website: Other" in mail.body and "URL: http://other.example/p/" in mail.body
+    assert "Website: Other" in mail.body and f"URL: {source}" in mail.body
     assert "Their post\n\nÜber this" in mail.body
+
+
+def test_trackback_from_a_page_without_the_link_never_mails(app, author, live_server, post, httpserver, smtp):
+    httpserver.expect_request("/no-link").respond_with_data("<p>Nothing here.</p>", content_type="text/html")
+    ping = {"url": httpserver.url_for("/no-link"), "title": "Their post", "blog_name": "Other"}
+    response = requests.post(live_server.url + author.url_of(post) + "trackback/", data=ping, timeout=10)
+    assert b"<error>0</error>" in response.content
+    run_jobs(app)
+    assert [c.status for c in stored(app)] == [CommentStatus.SPAM]
+    assert queued(app) == [] and smtp.received == []
 
 
 @pytest.mark.parametrize("approve_own_links", [True, False])
@@ -266,11 +336,47 @@ def test_links_between_own_posts_never_mail(app, author, smtp, approve_own_links
     settings(app, approve_own_links=approve_own_links)
     older = author.publish("Older", "x")
     author.publish("Newer", f"See [the older one]({author.url_of_external(older)}).")
+    run_jobs(app)
     (own,) = stored(app)
     assert own.verification == "own"
     with app.test_request_context(), app.app_context():
         notify_new_item(db.session.get(Comment, own.id))  # even if something called it
+        db.session.commit()
+    assert queued(app) == []
+    run_jobs(app)
     assert smtp.received == []
+
+
+# Queued with the item, sent by the job layer
+
+
+def test_mail_is_queued_with_the_comment_and_sent_by_the_mail_queue(app, author, visitor, post, smtp):
+    comment_on(visitor, author, post)
+    (comment,) = stored(app)
+    (mail,) = queued(app)  # written with the comment, before any job runs
+    assert (mail.status, mail.recipient, mail.attempts) == (MailStatus.QUEUED, ADMIN, 0)
+    assert mail.created_at == comment.created_at == mail.next_attempt_at
+    assert mail.subject == "[Test Blog] Please moderate: “Open for comments”"
+    assert smtp.received == []  # the visitor waited on no SMTP server
+
+    with app.app_context():
+        assert run_due_jobs()["mail"] == 1
+    assert [(m.subject, m.rcpt_tos) for m in smtp.received] == [(mail.subject, [ADMIN])]
+    (sent,) = queued(app)
+    assert sent.status == MailStatus.SENT and sent.sent_at is not None
+    with app.app_context():
+        assert run_due_jobs()["mail"] == 0  # sent once
+    assert len(smtp.received) == 1
+
+
+def test_queued_mail_survives_a_restart(tmp_path, monkeypatch, app, author, visitor, post, smtp):
+    """The mail is a row in the database, not a thread of the process that took the comment: a
+    new process on the same database (a restart) sends it."""
+    comment_on(visitor, author, post)
+    restarted = make_app(tmp_path, monkeypatch, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    with restarted.app_context():
+        assert run_due_jobs()["mail"] == 1
+    assert [m.subject for m in smtp.received] == ["[Test Blog] Please moderate: “Open for comments”"]
 
 
 # Configuration and failures
@@ -281,6 +387,9 @@ def test_without_mail_server_nothing_is_sent(app, author, visitor, post, smtp):
     assert not mail_configured(app.config)
     comment_on(visitor, author, post)
     assert len(stored(app)) == 1
+    assert queued(app) == []  # nothing is queued either: no mail piles up for a server set later
+    with app.app_context():
+        assert run_due_jobs()["mail"] == 0
     assert smtp.received == []
 
 
@@ -289,23 +398,62 @@ def test_mail_configured_needs_a_server():
     assert not mail_configured({"MAIL_SERVER": ""}) and not mail_configured({})
 
 
-def test_smtp_server_down_keeps_the_comment_and_logs(app, author, visitor, post, smtp, caplog):
-    app.config["MAIL_PORT"] = free_port()  # nothing listens there
-    with caplog.at_level(logging.ERROR, logger="blog.notifications"):
-        response = comment_on(visitor, author, post)
+def mail_logs(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "blog.jobs.mail"]
+
+
+def test_smtp_server_down_keeps_the_comment_and_retries_the_mail_later(app, author, visitor, post, smtp, caplog):
+    down = free_port()  # nothing listens there
+    app.config["MAIL_PORT"] = down
+    response = comment_on(visitor, author, post)
     assert response.headers["Location"].endswith("#comments")
     assert [c.author_name for c in stored(app)] == ["Visitor Vic"]
-    (record,) = [r for r in caplog.records if r.name == "blog.notifications"]
-    assert record.levelno == logging.ERROR
+
+    start = utcnow()
+    with caplog.at_level(logging.WARNING, logger="blog.jobs.mail"):
+        run_jobs(app, now=start)
+    (mail,) = queued(app)
+    assert (mail.status, mail.attempts) == (MailStatus.QUEUED, 1)
+    assert mail.next_attempt_at > start and mail.last_error
+    (record,) = mail_logs(caplog)
+    assert record.levelno == logging.WARNING
     assert "Could not send the notification mail" in record.getMessage()
-    assert f"127.0.0.1:{app.config['MAIL_PORT']}" in record.getMessage()
+    assert f"127.0.0.1:{down}" in record.getMessage() and "will retry" in record.getMessage()
+
+    app.config["MAIL_PORT"] = smtp.port  # the server is back
+    with app.app_context():
+        assert run_due_jobs(now=start)["mail"] == 0  # not before its retry time
+    assert smtp.received == []
+    with app.app_context():
+        assert run_due_jobs(now=mail.next_attempt_at)["mail"] == 1
+    assert [m.subject for m in smtp.received] == ["[Test Blog] Please moderate: “Open for comments”"]
+    (sent,) = queued(app)
+    assert (sent.status, sent.attempts) == (MailStatus.SENT, 2)
 
 
-def test_sends_from_a_background_thread_by_default(app, author, visitor, post, smtp):
-    app.config["MAIL_SEND_IN_BACKGROUND"] = True
+def test_smtp_server_down_for_good_gives_the_mail_up_and_logs_an_error(app, author, visitor, post, smtp, caplog):
+    attempts = app.config["MAIL_MAX_ATTEMPTS"]
+    down = free_port()
+    app.config["MAIL_PORT"] = down
     comment_on(visitor, author, post)
-    assert smtp.arrived.wait(10)
-    assert [mail.rcpt_tos for mail in smtp.received] == [[ADMIN]]
+    now = utcnow()
+    with caplog.at_level(logging.WARNING, logger="blog.jobs.mail"):
+        for _ in range(attempts):
+            with app.app_context():
+                assert run_due_jobs(now=now)["mail"] == 1
+            (mail,) = queued(app)
+            now = mail.next_attempt_at or now
+    assert (mail.status, mail.attempts, mail.next_attempt_at) == (MailStatus.FAILED, attempts, None)
+    records = mail_logs(caplog)
+    assert [r.levelno for r in records] == [logging.WARNING] * (attempts - 1) + [logging.ERROR]
+    assert "Gave up sending the notification mail" in records[-1].getMessage()
+    assert f"127.0.0.1:{down}" in records[-1].getMessage()
+
+    app.config["MAIL_PORT"] = smtp.port
+    with app.app_context():
+        assert run_due_jobs(now=now + timedelta(days=1))["mail"] == 0  # given up is given up
+    assert smtp.received == []
+    assert [c.author_name for c in stored(app)] == ["Visitor Vic"]
 
 
 def test_logs_in_with_configured_credentials_and_sender(app, author, visitor, post):
@@ -319,6 +467,7 @@ def test_logs_in_with_configured_credentials_and_sender(app, author, visitor, po
         app.config.update(MAIL_PORT=port, MAIL_USERNAME="blog", MAIL_PASSWORD="s3cret",
                           MAIL_SENDER="Blog Robot <robot@example.org>")
         comment_on(visitor, author, post)
+        run_jobs(app)
     assert [(login, password) for _, login, password in logins] == [(b"blog", b"s3cret")]
     (mail,) = inbox.received
     assert mail.mail_from == "robot@example.org"

@@ -10,7 +10,8 @@ import pytest
 from blog.comments import CommentInput, add_visitor_comment
 from blog.extensions import db
 from blog.jobs import run_due_jobs
-from blog.models import Comment, CommentStatus, Post, PostStatus, Tag, User
+from blog.linkbacks.receiving import Caller, accept_trackback
+from blog.models import Comment, CommentStatus, LinkbackCheck, Post, PostStatus, Tag, User
 from blog.posts import (
     PostInput,
     SlugTaken,
@@ -169,6 +170,19 @@ def test_delete_takes_every_comment_of_the_post_along(ctx):
     assert [c.post_id for c in db.session.execute(db.select(Comment)).scalars()] == [kept.id]
 
 
+def test_delete_takes_a_linkback_waiting_for_its_check_along(ctx):
+    """A trackback whose page is not checked yet waits with a row in the check queue: the row goes
+    with the post, so the worker never looks for an item that is gone."""
+    doomed = ctx.save("Doomed")
+    accept_trackback(doomed, {"url": "http://other.example/p", "title": "Their post"}, Caller("192.0.2.9", "test"),
+                     now=NOW)
+    assert len(db.session.execute(db.select(LinkbackCheck)).scalars().all()) == 1
+    delete_post(doomed)
+    assert db.session.execute(db.select(Comment)).scalars().all() == []
+    assert db.session.execute(db.select(LinkbackCheck)).scalars().all() == []
+    assert run_due_jobs(now=NOW)["linkback_checks"] == 0
+
+
 # --- scheduled posts go live by themselves -----------------------------------------------------
 
 
@@ -189,7 +203,7 @@ def test_due_scheduled_posts_are_published_exactly_once(ctx):
 
 def test_run_due_jobs_reports_what_it_published(ctx):
     ctx.save("Due", publish_date=NOW + timedelta(minutes=5))
-    idle = {"published": 0, "linkbacks": 0, "trackbacks_checked": 0, "webmentions": 0}
+    idle = {"published": 0, "linkbacks": 0, "linkback_checks": 0, "webmentions": 0, "mail": 0, "housekeeping": 0}
     assert run_due_jobs(now=NOW) == idle
     assert run_due_jobs(now=NOW + timedelta(minutes=5)) == {**idle, "published": 1}
     assert run_due_jobs(now=NOW + timedelta(minutes=6)) == idle

@@ -99,7 +99,8 @@ def test_time_zone_moves_dates_and_permalinks(app, author, visitor):
     assert 'value="2024-03-02T08:30"' in html and "Your time zone (Asia/Tokyo)" in html
 
 
-def test_absolute_links_use_the_request_host_until_a_site_url_is_set(app, author, visitor):
+def test_absolute_links_use_the_site_url_recorded_at_setup_until_changed(app, author, visitor):
+    assert stored(app)["site_url"] == "http://localhost"  # setup's request (tests/test_canonical_url.py)
     post = author.publish("Linked", publish_date="2024-03-01T10:00")
     feed = visitor.get("/feed/").get_data(as_text=True)
     assert 'href="http://localhost/2024/03/01/linked/"' in feed

@@ -29,9 +29,6 @@ from .links import is_home_page, normalize_url, outgoing_links, parse_trackback_
 from .targets import find_own_post, is_own_url, own_hosts
 from .verification import find_link, link_context
 
-# Starts the detail of a delivered removal notice; the only record that the page's receiver has
-# dropped our mention, so a link put back later is announced again.
-LINK_REMOVED_TOLD = "Link removed: told the receiver."
 DELIVERED = (DeliveryStatus.SENT, DeliveryStatus.ALREADY_REGISTERED)
 
 
@@ -154,13 +151,14 @@ def _removed_webmention_targets(post: Post, current: set[str]) -> list[Delivery]
 
 
 def _was_told_removed(delivery: Delivery) -> bool:
-    return delivery.status in DELIVERED and delivery.detail.startswith(LINK_REMOVED_TOLD)
+    return delivery.status in DELIVERED and delivery.removal_announced
 
 
 def _queue_again(delivery: Delivery, now: datetime, detail: str) -> None:
     """Queue a delivered row once more (keeping its source URL: the one its receiver knows)."""
     delivery.status = DeliveryStatus.QUEUED
     delivery.detail = detail
+    delivery.removal_announced = False
     delivery.attempts = 0
     delivery.next_attempt_at = now
     delivery.updated_at = now

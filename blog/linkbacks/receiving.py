@@ -1,6 +1,7 @@
-"""Accepting pingbacks and trackbacks: the checks every incoming linkback passes (target, open,
-duplicate, rate limit), the source fetch and link proof for pingbacks, and storing the result in
-the one comments table. Protocol adapters (XML-RPC, TrackBack form) live in views/linkbacks.py."""
+"""Accepting pingbacks and trackbacks: the checks every incoming linkback passes at once (target,
+open, duplicate, rate limit) and storing it in the one comments table, with a source check queued
+for the worker (source_checks.py) where the page must be proved to link here. Protocol adapters
+(XML-RPC, TrackBack form) live in views/linkbacks.py."""
 
 from __future__ import annotations
 
@@ -8,29 +9,29 @@ import codecs
 import html
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit
 
 from bs4 import BeautifulSoup
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from ..discussion import accepts_pingbacks, accepts_trackbacks
 from ..extensions import db
-from ..models import Comment, CommentKind, CommentStatus, LinkbackAttempt, Post, Verification, utcnow
+from ..models import Comment, CommentKind, CommentStatus, LinkbackCheck, Post, Verification, utcnow
 from ..moderation import apply_moderation
 from ..notifications import notify_new_item
 from ..permalinks import post_url
 from ..site_settings import get_setting
+from ..throttle import record_hit
 from . import faults
 from .faults import PingbackFault
-from .http import FetchError, policy_from_config
-from .http import fetch as http_fetch
 from .links import http_url_key, normalize_url
 from .targets import find_own_post, is_own_url, own_hosts
-from .verification import find_link, link_context
 
-TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 SOURCE_UNREACHABLE = "The source URL does not exist or could not be fetched."
+ALREADY_REGISTERED = "The pingback has already been registered."
+TRACKBACK_DUPLICATE = "There is already a ping from that URL for this post."
 NOT_A_TARGET = (
     "The specified target URL cannot be used as a target. It either doesn't exist, or it is not a "
     "pingback-enabled resource."
@@ -55,29 +56,27 @@ class Caller:
 
 
 def over_rate_limit(caller: Caller, post_id: int | None, now: datetime) -> bool:
-    """Record this call and say whether the caller or the post is over its per-minute limit."""
+    """Count this call (accepted or not: a refused call may have cost work too) against the caller's
+    and the post's per-minute limits, atomically; say whether either is now over its limit."""
     config = current_app.config
-    minute_ago = now - timedelta(minutes=1)
-    db.session.execute(db.delete(LinkbackAttempt).where(LinkbackAttempt.at < now - timedelta(hours=1)))
-    db.session.add(LinkbackAttempt(ip=caller.ip, post_id=post_id, at=now))
-    db.session.commit()
-
-    def count(*criteria) -> int:
-        query = db.select(db.func.count(LinkbackAttempt.id)).filter(LinkbackAttempt.at > minute_ago, *criteria)
-        return db.session.execute(query).scalar_one()
-
-    if count(LinkbackAttempt.ip == caller.ip) > config["LINKBACK_PER_ADDRESS_PER_MINUTE"]:
+    if record_hit(f"linkback-ip:{caller.ip}", 60, now).count > config["LINKBACK_PER_ADDRESS_PER_MINUTE"]:
         return True
-    return post_id is not None and count(LinkbackAttempt.post_id == post_id) > config["LINKBACK_PER_POST_PER_MINUTE"]
+    return post_id is not None and (
+        record_hit(f"linkback-post:{post_id}", 60, now).count > config["LINKBACK_PER_POST_PER_MINUTE"]
+    )
+
+
+def source_key_of(url: str) -> str:
+    """The key that makes one linkback per source page and post (comments.source_key)."""
+    return normalize_url(url)[:2000]
 
 
 def _already_registered(post: Post, source: str) -> bool:
-    """Any item under the post (any kind, any status) from this source URL (as WordPress checks)."""
-    wanted = {source, normalize_url(source)}
-    urls = db.session.execute(
-        db.select(Comment.author_url).filter(Comment.post_id == post.id, Comment.kind != CommentKind.COMMENT)
-    ).scalars()
-    return any(url in wanted or normalize_url(url) in wanted for url in urls if url)
+    """Any linkback under the post (any kind, any status) from this source page (as WordPress checks)."""
+    found = db.session.execute(
+        db.select(Comment.id).filter(Comment.post_id == post.id, Comment.source_key == source_key_of(source)).limit(1)
+    ).first()
+    return found is not None
 
 
 def resolve_target(target: str, base_url: str = "") -> Post:
@@ -99,8 +98,10 @@ def _looks_like_permalink(url: str) -> bool:
 
 
 def accept_pingback(source: str, target: str, caller: Caller, now: datetime | None = None) -> str:
-    """Verify and store a pingback (PB-14, LINKBACKS.md 1.3); returns the success string or raises
-    PingbackFault with the code of that table."""
+    """Take a pingback (PB-14, LINKBACKS.md 1.3): the checks that need no network are made at once
+    (faults 0, 16 for a source that is no http(s) URL, 32, 33, 48, 49); the source page is fetched
+    and checked for the link by the job layer (jobs/linkback_checks.py), so no reader ever waits
+    on the sender's server. Returns the success string or raises PingbackFault."""
     now = now or utcnow()
     if not isinstance(source, str) or not isinstance(target, str):
         raise PingbackFault(faults.INVALID_PARAMS, "pingback.ping takes two strings: source and target.")
@@ -119,65 +120,53 @@ def accept_pingback(source: str, target: str, caller: Caller, now: datetime | No
     if not accepts_pingbacks(post):
         raise PingbackFault(faults.TARGET_CANNOT_BE_USED, "Pingbacks are closed for this post.")
     if _already_registered(post, source):
-        raise PingbackFault(faults.ALREADY_REGISTERED, "The pingback has already been registered.")
-    page = _fetch_source(source, caller)
-    soup = BeautifulSoup(page.body, "html.parser")
-    anchor = find_link(soup, target) or find_link(soup, post_url(post, external=True))
-    if anchor is None:
-        raise PingbackFault(
-            faults.SOURCE_LACKS_LINK,
-            "The source URL does not contain a link to the target URL, and so cannot be used as a source.",
-        )
-    title = _page_title(soup) or urlsplit(source).hostname or source
-    _store(
+        raise PingbackFault(faults.ALREADY_REGISTERED, ALREADY_REGISTERED)
+    stored = _store(
         post, CommentKind.PINGBACK, caller, now,
-        author_name=title, author_url=source, content=link_context(anchor), target_url=target,
-        verification=Verification.VERIFIED, note="The source page links to this post.",
+        author_name=urlsplit(source).hostname or source, author_url=source, content="", target_url=target,
+        verify=True,
     )
-    return f"Pingback from {source} to {target} registered. Keep the web talking! :-)"
-
-
-def _fetch_source(source: str, caller: Caller):
-    """The source page, or fault 16 with one message whatever went wrong (no port-scan oracle)."""
-    policy = policy_from_config(current_app.config, get_setting("site_url"))
-    try:
-        page = http_fetch(
-            source, policy=policy, headers={"X-Pingback-Forwarded-For": caller.ip, "Accept": "text/html, */*;q=0.5"}
-        )
-    except FetchError:
-        raise PingbackFault(faults.SOURCE_NOT_FOUND, SOURCE_UNREACHABLE) from None
-    if not page.ok or not page.body.strip():
-        raise PingbackFault(faults.SOURCE_NOT_FOUND, SOURCE_UNREACHABLE)
-    if page.content_type not in TEXT_TYPES:
-        raise PingbackFault(faults.SOURCE_LACKS_LINK, "The source URL is not a web page that could link to the target.")
-    return page
-
-
-def _page_title(soup: BeautifulSoup) -> str:
-    tag = soup.find("title")
-    return " ".join(tag.get_text().split())[:250] if tag else ""
+    if stored is None:
+        raise PingbackFault(faults.ALREADY_REGISTERED, ALREADY_REGISTERED)
+    return f"Pingback from {source} to {target} received; it is listed once its page is checked to link here."
 
 
 def _store(post: Post, kind: CommentKind, caller: Caller, now: datetime, *, author_name: str, author_url: str,
-           content: str, target_url: str, verification: Verification | None, note: str) -> Comment:
+           content: str, target_url: str, verify: bool) -> Comment | None:
+    """Store the linkback; None when this source is already registered for the post (the unique
+    key decides, so parallel pings from one source store one item). With `verify`, the item waits
+    unseen, neither moderated nor notified, until the worker has checked its source page."""
     comment = Comment(
         post=post,
         kind=kind,
         author_name=author_name[:250],
         author_url=author_url[:2000],
+        source_key=source_key_of(author_url),
         content=content,
         ip=caller.ip[:45],
         user_agent=caller.user_agent[:255],
         created_at=now,
-        verification=verification,
-        verification_note=note,
         target_url=target_url[:2000],
     )
-    with db.session.no_autoflush:
-        apply_moderation(comment)
+    if verify:
+        comment.status = CommentStatus.PENDING
+        comment.verification = Verification.PENDING
+        comment.verification_note = "Waiting to check that the page links here."
+        comment.moderation_note = "Held until its page is checked to link here."
+    else:
+        with db.session.no_autoflush:
+            apply_moderation(comment)
     db.session.add(comment)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    if verify:
+        db.session.add(LinkbackCheck(comment_id=comment.id, next_attempt_at=now, created_at=now))
+    else:
+        notify_new_item(comment, now=now)
     db.session.commit()
-    notify_new_item(comment)
     return comment
 
 
@@ -188,7 +177,7 @@ def pingbacks_of(url: str, base_url: str = "") -> list[str]:
         db.session.execute(
             db.select(Comment.author_url).filter(
                 Comment.post_id == post.id, Comment.kind == CommentKind.PINGBACK,
-                Comment.status == CommentStatus.APPROVED,
+                Comment.shown_to_readers(),
             ).order_by(Comment.created_at)
         ).scalars()
     )
@@ -249,51 +238,18 @@ def accept_trackback(post: Post, fields: dict[str, str], caller: Caller, now: da
     if not accepts_trackbacks(post):
         raise TrackbackRefused("Sorry, trackbacks are closed for this item.")
     if _already_registered(post, url):
-        raise TrackbackRefused("There is already a ping from that URL for this post.")
+        raise TrackbackRefused(TRACKBACK_DUPLICATE)
     title = _plain(fields.get("title", ""), TITLE_MAX_CHARS)
     excerpt = _plain(fields.get("excerpt", ""), EXCERPT_MAX_CHARS)
     blog_name = _plain(fields.get("blog_name", ""), TITLE_MAX_CHARS)
-    verify = get_setting("verify_trackbacks")
-    return _store(
+    stored = _store(
         post, CommentKind.TRACKBACK, caller, now,
         author_name=blog_name or title or urlsplit(url).hostname or url,
         author_url=url,
         content="\n\n".join(part for part in (title, excerpt) if part),
         target_url=post_url(post, external=True),
-        verification=Verification.PENDING if verify else None,
-        note="Waiting to check that the page links here." if verify else "",
+        verify=get_setting("verify_trackbacks"),
     )
-
-
-def verify_pending_trackbacks(limit: int = 20) -> int:
-    """Fetch the pages of trackbacks waiting for verification: one that does not link to its post
-    goes to spam, with the reason; returns how many were checked."""
-    pending = db.session.execute(
-        db.select(Comment).filter(Comment.kind == CommentKind.TRACKBACK, Comment.verification == Verification.PENDING)
-        .order_by(Comment.id).limit(limit)
-    ).scalars().all()
-    if not pending:
-        return 0
-    policy = policy_from_config(current_app.config, get_setting("site_url"))
-    for comment in pending:
-        try:
-            page = http_fetch(comment.author_url, policy=policy)
-        except FetchError as error:
-            comment.verification = Verification.UNREACHABLE
-            comment.verification_note = f"Could not fetch the page to check it: {error}"
-            continue
-        if not page.ok:
-            comment.verification = Verification.UNREACHABLE
-            comment.verification_note = f"Could not fetch the page to check it: HTTP {page.status}."
-            continue
-        soup = BeautifulSoup(page.body, "html.parser")
-        if find_link(soup, comment.target_url) is not None:
-            comment.verification = Verification.VERIFIED
-            comment.verification_note = "The page links to this post."
-        else:
-            comment.verification = Verification.FAILED
-            comment.verification_note = "The page does not link to this post, so the trackback was marked as spam."
-            comment.status = CommentStatus.SPAM
-    db.session.commit()
-    return len(pending)
-
+    if stored is None:
+        raise TrackbackRefused(TRACKBACK_DUPLICATE)
+    return stored

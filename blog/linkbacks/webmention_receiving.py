@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 import mf2py
 from bs4 import BeautifulSoup
-from flask import current_app
 
 from ..discussion import accepts_webmentions
 from ..extensions import db
@@ -29,11 +28,10 @@ from ..models import (
 )
 from ..moderation import apply_moderation
 from ..notifications import notify_new_item
-from ..site_settings import get_setting
-from .http import FetchError, policy_from_config
+from .http import AddressNotAllowed, FetchError, FetchPolicy, TooManyRedirects, URLNotAllowed
 from .http import fetch as http_fetch
 from .links import http_url_key, normalize_url
-from .receiving import Caller, over_rate_limit
+from .receiving import Caller, over_rate_limit, source_key_of
 from .targets import find_own_post, is_own_url, own_hosts
 from .verification import link_context
 
@@ -41,6 +39,7 @@ LINK_ATTRIBUTES = {"a": "href", "img": "src", "video": "src", "audio": "src", "s
                    "link": "href", "embed": "src", "object": "data", "blockquote": "cite", "q": "cite"}
 TYPES = [("in-reply-to", "reply"), ("like-of", "like"), ("repost-of", "repost"), ("bookmark-of", "bookmark")]
 CONTENT_MAX_CHARS = 2000
+URL_MAX_CHARS = 2000  # the columns that keep a request's source and target, and the author's photo
 ACCEPT = "text/html, application/json;q=0.8, */*;q=0.5"
 
 
@@ -60,6 +59,10 @@ def receive_webmention(source: str, target: str, caller: Caller, now: datetime |
         raise WebmentionRefused("missing_source: the source parameter is required.")
     if not target:
         raise WebmentionRefused("missing_target: the target parameter is required.")
+    if len(source) > URL_MAX_CHARS:
+        raise WebmentionRefused(f"invalid_source: the source is longer than {URL_MAX_CHARS} characters.")
+    if len(target) > URL_MAX_CHARS:
+        raise WebmentionRefused(f"invalid_target: the target is longer than {URL_MAX_CHARS} characters.")
     if http_url_key(source) is None:
         raise WebmentionRefused("invalid_source: the source must be an http(s) URL.")
     if http_url_key(target) is None:
@@ -76,6 +79,7 @@ def receive_webmention(source: str, target: str, caller: Caller, now: datetime |
     request = IncomingWebmention(
         token=secrets.token_urlsafe(16), source=source, target=target, post_id=post.id,
         status=WebmentionStatus.QUEUED, ip=caller.ip[:45], user_agent=caller.user_agent[:255], created_at=now,
+        next_attempt_at=now,
     )
     db.session.add(request)
     db.session.commit()
@@ -184,7 +188,7 @@ def read_entry(page_body: str, page_url: str, target: str) -> SourceEntry:
         title=name[:250],
         author_name=(author_name or name or host)[:250],
         author_url=author_url if http_url_key(author_url) else "",
-        author_photo=author_photo if http_url_key(author_photo) else "",
+        author_photo=author_photo if http_url_key(author_photo) and len(author_photo) <= URL_MAX_CHARS else "",
         content=content[:CONTENT_MAX_CHARS],
         mention_type=mention_type,
     )
@@ -214,55 +218,87 @@ def _anchor_to(soup: BeautifulSoup, target: str):
     return None
 
 
-def process_webmentions(limit: int = 20, now: datetime | None = None) -> int:
-    """Verify queued webmentions (the worker's part); returns how many were processed."""
-    queued = db.session.execute(
-        db.select(IncomingWebmention).filter_by(status=WebmentionStatus.QUEUED).order_by(IncomingWebmention.id)
-        .limit(limit)
-    ).scalars().all()
-    for request in queued:
-        _process(request, now or utcnow())
-        db.session.commit()
-    return len(queued)
+@dataclass(frozen=True)
+class SourcePage:
+    """The source as the worker fetched it (or why it could not), for `apply_fetched_source`."""
+
+    status: int = 0
+    body: bytes = b""
+    content_type: str = ""
+    text: str = ""
+    url: str = ""
+    error: str = ""  # set when no HTTP answer came
+    transient: bool = False  # the error is worth trying again
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and 200 <= self.status < 300
+
+
+def fetch_source(source: str, policy: FetchPolicy) -> SourcePage:
+    """GET the source (network only, no database: run with no transaction open)."""
+    try:
+        page = http_fetch(source, policy=policy, headers={"Accept": ACCEPT})
+    except (AddressNotAllowed, URLNotAllowed, TooManyRedirects) as error:
+        return SourcePage(error=str(error))
+    except FetchError as error:
+        return SourcePage(error=str(error), transient=True)
+    transient = page.status >= 500 or page.status == 429
+    return SourcePage(page.status, page.body, page.content_type, page.text, page.url, transient=transient)
+
+
+def post_still_open(request: IncomingWebmention, now: datetime) -> bool:
+    """Whether the request's post still takes webmentions; rejects the request when not."""
+    post = db.session.get(Post, request.post_id) if request.post_id else None
+    if post is None or not accepts_webmentions(post, now):
+        request.processed_at = now
+        request.status, request.reason = WebmentionStatus.REJECTED, "The post no longer accepts webmentions."
+        return False
+    return True
 
 
 def _existing(post_id: int, source: str) -> Comment | None:
+    """The linkback already stored for this source and post, whatever its protocol."""
     return db.session.execute(
-        db.select(Comment).filter(
-            Comment.post_id == post_id, Comment.kind == CommentKind.WEBMENTION, Comment.author_url == source
-        ).order_by(Comment.id)
+        db.select(Comment).filter(Comment.post_id == post_id, Comment.source_key == source_key_of(source))
     ).scalars().first()
 
 
-def _process(request: IncomingWebmention, now: datetime) -> None:
+def apply_fetched_source(request: IncomingWebmention, page: SourcePage, now: datetime, *, final: bool) -> bool:
+    """Create, refresh or take down the mention from what the source said (the caller commits);
+    returns whether the request is done (False: a transient failure, to try again)."""
+    if page.transient and not final:
+        request.reason = f"The source could not be fetched ({page.error or f'HTTP {page.status}'}); trying again."
+        return False
+    # Parse first, write after: on SQLite the first write takes the lock, and parsing a large page
+    # must not hold it.
+    gone = not page.error and _is_gone(page.status, page.body)
+    links = page.ok and not gone and links_to(page.body, page.content_type, request.target)
+    entry = read_entry(page.text, page.url, request.target) if links else None
+    with db.session.no_autoflush:
+        post = db.session.get(Post, request.post_id)
+        existing = _existing(post.id, request.source)
     request.processed_at = now
-    post = db.session.get(Post, request.post_id) if request.post_id else None
-    if post is None or not accepts_webmentions(post, now):
-        request.status, request.reason = WebmentionStatus.REJECTED, "The post no longer accepts webmentions."
-        return
-    existing = _existing(post.id, request.source)
-    policy = policy_from_config(current_app.config, get_setting("site_url"))
-    try:
-        page = http_fetch(request.source, policy=policy, headers={"Accept": ACCEPT})
-    except FetchError:
+    if page.error:
         request.status, request.reason = WebmentionStatus.REJECTED, "The source could not be fetched."
-        return
-    if _is_gone(page.status, page.body):
-        _take_down(request, existing, "The source page is gone (410).")
-        return
+        return True
+    if gone:
+        _take_down(request, existing, "The source page is gone (410).", now)
+        return True
     if not page.ok:
         request.status, request.reason = WebmentionStatus.REJECTED, f"The source answered HTTP {page.status}."
-        return
-    if not links_to(page.body, page.content_type, request.target):
+        return True
+    if entry is None:
         if existing is not None:
-            _take_down(request, existing, "The source no longer links to the post.")
+            _take_down(request, existing, "The source no longer links to the post.", now)
         else:
             request.status, request.reason = WebmentionStatus.REJECTED, "The source does not link to the target."
-        return
-    entry = read_entry(page.text, page.url, request.target)
+        return True
     comment = existing or Comment(post=post, kind=CommentKind.WEBMENTION, created_at=now)
+    comment.kind = CommentKind.WEBMENTION
     comment.author_name = entry.author_name
     comment.author_url = request.source
+    comment.source_key = source_key_of(request.source)
     comment.author_photo = entry.author_photo
     comment.content = entry.content
     comment.mention_type = entry.mention_type
@@ -272,23 +308,25 @@ def _process(request: IncomingWebmention, now: datetime) -> None:
     comment.verification_note = f"The source links to this post ({entry.mention_type})."
     # New, or back after being taken down: moderated again. A mention the owner moved to spam or
     # trash by hand stays there, refreshed.
-    is_new = existing is None or existing.moderation_note.startswith("Taken down")
+    is_new = existing is None or existing.taken_down_at is not None
+    comment.taken_down_at = None
     if is_new:
         with db.session.no_autoflush:
             apply_moderation(comment)
         db.session.add(comment)
     db.session.flush()
-    request.status, request.reason, request.comment_id = WebmentionStatus.ACCEPTED, "", comment.id
+    request.status, request.comment_id = WebmentionStatus.ACCEPTED, comment.id
     request.reason = "Updated the existing mention." if not is_new else "Accepted."
     if is_new:
-        db.session.commit()
-        notify_new_item(comment)
+        notify_new_item(comment, now=now)
+    return True
 
 
-def _take_down(request: IncomingWebmention, existing: Comment | None, why: str) -> None:
+def _take_down(request: IncomingWebmention, existing: Comment | None, why: str, now: datetime) -> None:
     """Remove the mention from the post but keep it in the admin (trash, with the reason)."""
     request.status, request.reason = WebmentionStatus.DELETED, why
     if existing is not None:
         existing.status = CommentStatus.TRASH
+        existing.taken_down_at = now
         existing.moderation_note = f"Taken down: {why}"
         request.comment_id = existing.id

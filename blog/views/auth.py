@@ -24,7 +24,8 @@ def setup():
     if form.validate_on_submit():
         try:
             user = auth.create_administrator(
-                form.blog_title.data.strip(), form.username.data.strip(), form.password.data, form.email.data
+                form.blog_title.data.strip(), form.username.data.strip(), form.password.data, form.email.data,
+                site_url=request.host_url,  # the address the owner reached setup at (Settings -> General)
             )
         except auth.SetupAlreadyDone:
             return render_template("auth/setup_done.html"), 403
@@ -40,7 +41,7 @@ def login():
         return redirect(url_for("editor.posts"))
     form = LoginForm()
     ip = request.remote_addr or ""
-    if request.method == "POST":
+    if form.validate_on_submit():
         until = auth.login_refused_until(ip)
         if until is not None:
             minutes = max(1, round((until - utcnow()).total_seconds() / 60))
@@ -50,13 +51,11 @@ def login():
                 "error",
             )
             return render_template("auth/login.html", form=form), 429
-    if form.validate_on_submit():
         user = auth.authenticate(form.username.data.strip(), form.password.data)
         if user is not None:
             auth.clear_login_failures(ip)
             login_user(user)
             return redirect(local_path_or_none(request.args.get("next")) or url_for("editor.posts"))
-        auth.record_login_failure(ip)
         flash("Unknown username or wrong password.", "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), 400 if form.errors else 200

@@ -52,6 +52,7 @@ def xmlrpc():
         answer = too_large_answer(current_app.config["LINKBACK_REQUEST_MAX_BYTES"])
     else:
         answer = handle_xmlrpc(body, _caller())
+        wake_jobs()  # a pingback taken waits for its source check
     return answer, 200, {"Content-Type": "text/xml; charset=utf-8"}
 
 
@@ -87,6 +88,7 @@ def trackback(year, month, day, slug):
         accept_trackback(post, fields, _caller())
     except TrackbackRefused as refused:
         return trackback_reply(str(refused), refused.status)
+    wake_jobs()
     return trackback_reply()
 
 

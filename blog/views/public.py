@@ -11,6 +11,7 @@ from ..discussion import accepts_comments, accepts_pingbacks, accepts_trackbacks
 from ..extensions import csrf, db
 from ..feeds import build_atom_feed
 from ..forms import CommentForm
+from ..jobs import wake_jobs
 from ..models import Post
 from ..permalinks import absolute_url_for, local_time, permalink_values, post_url
 from ..site_settings import get_setting, get_settings
@@ -124,6 +125,7 @@ def comment(post_id):
     except CommentRejected as error:
         form.content.errors = [*form.content.errors, str(error)]
         return render_post(post, form, error.status_code)
+    wake_jobs()  # its notification mail, if any
     if comment.status == "approved":
         flash("Your comment was published.", "success")
         return redirect(f"{post_url(post)}#comment-{comment.id}")

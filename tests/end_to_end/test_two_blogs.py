@@ -10,7 +10,7 @@ from blog_testing import Author, LiveServer, csrf_token, make_app, run_setup
 
 from blog.extensions import db
 from blog.jobs import run_due_jobs
-from blog.linkbacks.worker import deliver_due
+from blog.jobs.deliveries import deliver_due
 from blog.models import Comment, Delivery
 from blog.site_settings import save_settings
 

@@ -7,7 +7,7 @@ import pytest
 from blog_testing import csrf_token
 
 from blog.extensions import db
-from blog.linkbacks.worker import deliver_due
+from blog.jobs.deliveries import deliver_due
 from blog.models import Comment, Delivery, DeliveryStatus
 from blog.site_settings import save_settings
 

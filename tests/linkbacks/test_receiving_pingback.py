@@ -1,19 +1,28 @@
 """Our pingback server, called over real HTTP with xmlrpc.client: success, every fault of
-LINKBACKS.md 1.3, hostile requests, and the discovery markup on our pages."""
+LINKBACKS.md 1.3 that is answered on the wire, the source check the job layer makes afterwards
+(what used to be faults 16 and 17 now sends the item to spam, unseen), parallel calls, hostile
+requests, and the discovery markup on our pages."""
 
 from __future__ import annotations
 
 import socket
+import threading
 import xmlrpc.client
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 import requests
+from blog_testing import csrf_token
 from bs4 import BeautifulSoup
 from bs4 import Comment as HTMLComment
 from defusedxml import ElementTree
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 from blog.extensions import db
-from blog.models import Comment, CommentStatus
+from blog.jobs import run_due_jobs
+from blog.models import Comment, LinkbackCheck, utcnow
 from blog.site_settings import save_settings
 
 
@@ -35,7 +44,44 @@ def blog(app, author, live_server):
                 db.session.expunge_all()
                 return rows
 
+        @staticmethod
+        def check(now=None) -> int:
+            """One pass of the job layer; returns how many sources the linkback checks fetched."""
+            with app.app_context():
+                return run_due_jobs(now)["linkback_checks"]
+
+        @staticmethod
+        def page() -> str:
+            return requests.get(Blog.target, timeout=5).text
+
     return Blog
+
+
+@pytest.fixture
+def slow_peer():
+    """A threaded loopback server whose handlers may hold a request until `release` is set
+    (at the latest when the test ends)."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    release = threading.Event()
+    try:
+        yield server, release
+    finally:
+        release.set()
+        server.clear()
+        server.stop()
+
+
+def received(source: str, target: str) -> str:
+    """The success string: the call is taken, its source is checked later."""
+    return f"Pingback from {source} to {target} received; it is listed once its page is checked to link here."
+
+
+def approve_in_admin(author, comment_id: int) -> None:
+    """The blog's owner approves the item in the moderation queue, as in the browser."""
+    token = csrf_token(author.client, "/admin/comments/")
+    response = author.client.post(f"/admin/comments/{comment_id}/approve", data={"csrf_token": token})
+    assert response.status_code == 302
 
 
 def source_page(httpserver, path: str, body: str, title: str | None = "A linking post") -> str:
@@ -52,11 +98,17 @@ def fault_of(call) -> tuple[int, str]:
     return caught.value.faultCode, caught.value.faultString
 
 
-def test_pingback_is_verified_and_stored_pending(blog, httpserver):
+def test_pingback_is_stored_unverified_then_verified_by_the_job_layer(blog, httpserver):
     text = "Before the link there is a long sentence of context. " * 3
     source = source_page(httpserver, "/src", f"<p>{text}I read <a href='{blog.target}'>this post</a> today.</p>")
     answer = blog.rpc.pingback.ping(source, blog.target)
-    assert answer == f"Pingback from {source} to {blog.target} registered. Keep the web talking! :-)"
+    assert answer == received(source, blog.target)
+    assert httpserver.log == []  # the request fetched nothing: the sender never waits on its own page
+    (stored,) = blog.stored()
+    assert (stored.kind, stored.status, stored.verification, stored.author_name, stored.content) == (
+        "pingback", "pending", "pending", "localhost", ""
+    )
+    assert blog.check() == 1
     (stored,) = blog.stored()
     assert (stored.kind, stored.status, stored.author_name, stored.author_url) == (
         "pingback", "pending", "A linking post", source
@@ -65,19 +117,24 @@ def test_pingback_is_verified_and_stored_pending(blog, httpserver):
     assert stored.verification == "verified" and stored.ip == "127.0.0.1"
     request, _ = httpserver.log[-1]
     assert request.headers["X-Pingback-Forwarded-For"] == "127.0.0.1"
+    assert blog.check() == 0  # checked once, done
 
 
 def test_source_without_title_is_named_by_its_host(blog, httpserver):
     source = source_page(httpserver, "/untitled", f"<a href='{blog.target}'>x</a>", title=None)
     blog.rpc.pingback.ping(source, blog.target)
-    assert blog.stored()[0].author_name == "localhost"
+    blog.check()
+    (stored,) = blog.stored()
+    assert (stored.verification, stored.author_name) == ("verified", "localhost")
 
 
 def test_target_tolerates_scheme_and_trailing_slash(blog, httpserver):
     other_form = blog.target.rstrip("/").replace("http://", "https://")
     source = source_page(httpserver, "/s", f"<a href='{other_form}'>x</a>")
     blog.rpc.pingback.ping(source, other_form)
-    assert len(blog.stored()) == 1
+    blog.check()
+    (stored,) = blog.stored()
+    assert stored.verification == "verified"
 
 
 def test_unknown_host_is_fault_33(blog, httpserver):
@@ -116,30 +173,114 @@ def test_same_source_twice_is_fault_48(blog, httpserver):
     )
 
 
-def test_every_source_fetch_failure_is_one_fault_16(blog, httpserver):
+def test_source_that_is_no_http_url_is_fault_16(blog):
+    assert fault_of(lambda: blog.rpc.pingback.ping("ftp://example.com/x", blog.target)) == (
+        16, "The source URL does not exist or could not be fetched."
+    )
+    assert blog.stored() == []
+
+
+def test_every_source_fetch_failure_gets_one_answer_then_goes_to_spam_unseen(app, blog, httpserver):
+    """Formerly one fault 16 for all: the sender now gets the same success string whatever its page
+    does (still no port-scan oracle), and the check sends each to spam with the reason. A 404 is
+    final at once; a refused connection or an unknown host is tried again, then given up."""
+    app.config["LINKBACK_MAX_ATTEMPTS"] = 2
     httpserver.expect_request("/gone").respond_with_data("not here", status=404)
-    with socket.socket() as closed:
+    with socket.socket() as closed:  # bound, never listening: connections are refused
         closed.bind(("127.0.0.1", 0))
         refused = f"http://127.0.0.1:{closed.getsockname()[1]}/post"
-    answers = {
-        fault_of(lambda url=url: blog.rpc.pingback.ping(url, blog.target))
-        for url in (httpserver.url_for("/gone"), refused, "ftp://example.com/x", "http://no-such-host.invalid/")
+        gone, unknown = httpserver.url_for("/gone"), "http://no-such-host.invalid/"
+        sources = (gone, refused, unknown)
+        assert [blog.rpc.pingback.ping(url, blog.target) for url in sources] == [
+            received(url, blog.target) for url in sources
+        ]
+        now = utcnow()
+        assert blog.check(now) == 3
+        assert {c.author_url: (c.status, c.verification) for c in blog.stored()} == {
+            gone: ("spam", "unreachable"), refused: ("pending", "pending"), unknown: ("pending", "pending")
+        }
+        assert blog.check(now + timedelta(seconds=app.config["LINKBACK_RETRY_BASE_SECONDS"])) == 2
+    stored = {c.author_url: c for c in blog.stored()}
+    assert {url: (c.status, c.verification) for url, c in stored.items()} == {
+        url: ("spam", "unreachable") for url in sources
     }
-    assert answers == {(16, "The source URL does not exist or could not be fetched.")}
+    assert "answered HTTP 404" in stored[gone].moderation_note
+    for url in (refused, unknown):
+        assert "could not be fetched" in stored[url].moderation_note
+        assert "Gave up after 2 attempts" in stored[url].moderation_note
+    page = blog.page()
+    assert not any(url in page for url in sources)
+    assert blog.check(now + timedelta(days=1)) == 0
 
 
-def test_private_source_refused_when_not_allowed(app, blog, httpserver):
+def test_private_source_is_never_fetched_when_not_allowed(app, blog, httpserver):
     app.config["LINKBACK_ALLOW_PRIVATE"] = False
     source = source_page(httpserver, "/s", f"<a href='{blog.target}'>x</a>")
-    assert fault_of(lambda: blog.rpc.pingback.ping(source, blog.target))[0] == 16
+    assert blog.rpc.pingback.ping(source, blog.target) == received(source, blog.target)
+    assert blog.check() == 1
+    (stored,) = blog.stored()
+    assert (stored.status, stored.verification) == ("spam", "unreachable")
+    assert "could not be fetched" in stored.moderation_note
     assert httpserver.log == []
+    assert source not in blog.page()
 
 
-def test_source_without_the_link_is_fault_17(blog, httpserver):
+def test_source_without_the_link_goes_to_spam_unseen(blog, httpserver):
+    """Formerly fault 17: the sender is told the ping was received; the check finds no link (or no
+    web page) and files it as spam with the reason."""
     plain = source_page(httpserver, "/text", f"<p>The URL as text only: {blog.target}</p>")
     other = source_page(httpserver, "/other", f"<a href='{blog.target}x/'>near miss</a>")
-    assert fault_of(lambda: blog.rpc.pingback.ping(plain, blog.target))[0] == 17
-    assert fault_of(lambda: blog.rpc.pingback.ping(other, blog.target))[0] == 17
+    httpserver.expect_request("/file.pdf").respond_with_data(
+        f"<a href='{blog.target}'>x</a>", content_type="application/pdf"
+    )
+    pdf = httpserver.url_for("/file.pdf")
+    for source in (plain, other, pdf):
+        assert blog.rpc.pingback.ping(source, blog.target) == received(source, blog.target)
+    assert blog.check() == 3
+    stored = {c.author_url: c for c in blog.stored()}
+    assert {url: (c.status, c.verification) for url, c in stored.items()} == {
+        plain: ("spam", "failed"), other: ("spam", "failed"), pdf: ("spam", "failed")
+    }
+    assert "does not link to this post" in stored[plain].moderation_note
+    assert "does not link to this post" in stored[other].moderation_note
+    assert "not a web page" in stored[pdf].moderation_note
+    page = blog.page()
+    assert not any(url in page for url in (plain, other, pdf))
+
+
+def test_source_that_times_out_is_retried_and_verified_once_it_answers(app, blog, slow_peer):
+    app.config.update(LINKBACK_READ_TIMEOUT_SECONDS=0.3, LINKBACK_TOTAL_TIMEOUT_SECONDS=2)
+    server, release = slow_peer
+    html = f"<html><head><title>Slow but real</title></head><body><a href='{blog.target}'>x</a></body></html>"
+    calls = []
+
+    def source(_request):
+        calls.append(1)
+        if len(calls) == 1:
+            release.wait(5)  # answers long after the read timeout
+        return Response(html, content_type="text/html")
+
+    server.expect_request("/slow").respond_with_handler(source)
+    url = server.url_for("/slow")
+    assert blog.rpc.pingback.ping(url, blog.target) == received(url, blog.target)
+    now = utcnow()
+    assert blog.check(now) == 1
+    release.set()
+    (stored,) = blog.stored()
+    assert (stored.status, stored.verification) == ("pending", "pending")
+    assert "Trying again later" in stored.verification_note
+    base = timedelta(seconds=app.config["LINKBACK_RETRY_BASE_SECONDS"])
+    with app.app_context():
+        check = db.session.execute(db.select(LinkbackCheck)).scalar_one()
+        assert (check.attempts, check.next_attempt_at) == (1, now + base)
+    assert url not in blog.page()
+    assert blog.check(now + base / 2) == 0  # not due yet
+    assert blog.check(now + base) == 1
+    (stored,) = blog.stored()
+    assert (stored.verification, stored.author_name) == ("verified", "Slow but real")
+    assert len(calls) == 2
+    with app.app_context():
+        assert db.session.execute(db.select(LinkbackCheck)).first() is None
 
 
 def test_source_equal_to_target_is_fault_0(blog):
@@ -159,22 +300,92 @@ def test_list_methods_offers_exactly_three(blog):
     ]
 
 
-def test_get_pingbacks_lists_approved_sources(app, blog, httpserver):
+def test_get_pingbacks_lists_sources_verified_and_approved(blog, author, httpserver):
     source = source_page(httpserver, "/s", f"<a href='{blog.target}'>x</a>")
     blog.rpc.pingback.ping(source, blog.target)
     assert blog.rpc.pingback.extensions.getPingbacks(blog.target) == []
-    with app.app_context():
-        db.session.execute(db.update(Comment).values(status=CommentStatus.APPROVED))
-        db.session.commit()
+    assert blog.check() == 1
+    (stored,) = blog.stored()
+    assert (stored.status, stored.verification) == ("pending", "verified")  # held by the moderation rules
+    assert blog.rpc.pingback.extensions.getPingbacks(blog.target) == []
+    assert source not in blog.page()
+    approve_in_admin(author, stored.id)
     assert blog.rpc.pingback.extensions.getPingbacks(blog.target) == [source]
+    assert f'<a href="{source}" rel="external nofollow ugc">A linking post</a>' in blog.page()
+
+
+def test_unverified_pingback_is_never_listed_even_from_an_allowed_site(app, blog, httpserver):
+    """The allow list approves a site's linkbacks without the owner, but only once the page is
+    proved to link here: until the check, the item is on neither the post page nor getPingbacks."""
+    with app.app_context():
+        save_settings({"linkback_allow_sites": "localhost"})
+    source = source_page(httpserver, "/s", f"<p>I read <a href='{blog.target}'>this</a>.</p>")
+    blog.rpc.pingback.ping(source, blog.target)
+    (stored,) = blog.stored()
+    assert (stored.status, stored.verification) == ("pending", "pending")
+    assert source not in blog.page()
+    assert blog.rpc.pingback.extensions.getPingbacks(blog.target) == []
+    assert blog.check() == 1
+    (stored,) = blog.stored()
+    assert (stored.status, stored.verification) == ("approved", "verified")
+    assert "allow list" in stored.moderation_note
+    assert blog.rpc.pingback.extensions.getPingbacks(blog.target) == [source]
+    page = blog.page()
+    assert f'<a href="{source}" rel="external nofollow ugc">A linking post</a>' in page
+    assert "I read this." in page
+
+
+def test_allowed_site_whose_page_does_not_link_is_never_listed(app, blog, httpserver):
+    with app.app_context():
+        save_settings({"linkback_allow_sites": "localhost"})
+    source = source_page(httpserver, "/s", "<p>No link.</p>")
+    blog.rpc.pingback.ping(source, blog.target)
+    blog.check()
+    (stored,) = blog.stored()
+    assert (stored.status, stored.verification) == ("spam", "failed")
+    assert blog.rpc.pingback.extensions.getPingbacks(blog.target) == []
+    assert source not in blog.page()
 
 
 def test_too_many_calls_from_one_address_is_fault_49(app, blog, httpserver):
     app.config["LINKBACK_PER_ADDRESS_PER_MINUTE"] = 3
-    source = source_page(httpserver, "/s", "no link")
-    codes = [fault_of(lambda: blog.rpc.pingback.ping(source, blog.target))[0] for _ in range(5)]
-    assert codes == [17, 17, 17, 49, 49]
-    assert len(httpserver.log) == 3  # refused calls fetch nothing
+    sources = [source_page(httpserver, f"/s{i}", "no link") for i in range(5)]
+    answers = []
+    for source in sources:
+        try:
+            answers.append(blog.rpc.pingback.ping(source, blog.target))
+        except xmlrpc.client.Fault as fault:
+            answers.append(fault.faultCode)
+    assert answers == [received(source, blog.target) for source in sources[:3]] + [49, 49]
+    assert len(blog.stored()) == 3
+    assert httpserver.log == []  # no call fetches anything in the request
+    blog.check()
+    assert len(httpserver.log) == 3  # refused calls are never fetched later either
+
+
+def test_twenty_parallel_identical_pingbacks_store_one(app, blog, httpserver):
+    """Twenty calls with one source and target, released together: the unique source key lets one
+    in, the others get fault 48 (never a duplicate, never a crash)."""
+    app.config["LINKBACK_PER_ADDRESS_PER_MINUTE"] = 1000
+    source = source_page(httpserver, "/s", f"<a href='{blog.target}'>x</a>")
+    barrier = threading.Barrier(20, timeout=30)
+
+    def ping(_):
+        rpc = xmlrpc.client.ServerProxy(blog.url + "/xmlrpc")  # one connection per thread
+        barrier.wait()
+        try:
+            return rpc.pingback.ping(source, blog.target)
+        except xmlrpc.client.Fault as fault:
+            return fault.faultCode, fault.faultString
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(ping, range(20)))
+    assert answers.count(received(source, blog.target)) == 1
+    assert answers.count((48, "The pingback has already been registered.")) == 19
+    assert len(blog.stored()) == 1
+    assert blog.check() == 1
+    (stored,) = blog.stored()
+    assert stored.verification == "verified"
 
 
 def test_billion_laughs_refused_cheaply(blog):

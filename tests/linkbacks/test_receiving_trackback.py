@@ -141,14 +141,19 @@ def test_undecodable_text_refused_not_stored_as_mojibake(blog):
 
 
 def test_markup_in_every_field_is_shown_escaped(app, blog):
+    with app.app_context():  # shown once approved: no source check to wait for
+        save_settings({"verify_trackbacks": False})
     evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     blog.ping({"url": "http://x.example/?q=<b>", "title": evil, "excerpt": evil, "blog_name": evil})
     approve_all(app)
     page = requests.get(blog.permalink, timeout=5).text
+    assert 'href="http://x.example/?q=%3Cb%3E"' in page or 'href="http://x.example/?q=&lt;b&gt;"' in page  # shown
     assert "<script>alert" not in page and "onerror=alert" not in page and "<img src=x" not in page
 
 
 def test_approved_trackback_shown_with_nofollow_and_pending_hidden(app, blog):
+    with app.app_context():  # shown once approved: no source check to wait for
+        save_settings({"verify_trackbacks": False})
     blog.ping({"url": "http://x.example/p", "title": "Linked you", "blog_name": "X Blog"})
     assert "X Blog" not in requests.get(blog.permalink, timeout=5).text
     approve_all(app)
@@ -165,11 +170,23 @@ def test_verification_sends_a_page_without_the_link_to_spam(app, blog, httpserve
     blog.ping({"url": httpserver.url_for("/liar"), "title": "spam"})
     blog.ping({"url": httpserver.url_for("/honest"), "title": "real"})
     with app.app_context():
-        assert run_due_jobs()["trackbacks_checked"] == 2
+        assert run_due_jobs()["linkback_checks"] == 2
     liar, honest = blog.stored()
     assert (liar.status, liar.verification) == ("spam", "failed")
     assert "does not link to this post" in liar.verification_note
     assert (honest.status, honest.verification) == ("pending", "verified")
+
+
+def test_trackback_whose_page_cannot_be_fetched_goes_to_spam_unseen(app, blog, httpserver):
+    httpserver.expect_request("/gone").respond_with_data("not here", status=404)
+    source = httpserver.url_for("/gone")
+    assert blog.ping({"url": source, "title": "Gone", "blog_name": "Gone Blog"}) == (200, "0", None)
+    with app.app_context():
+        assert run_due_jobs()["linkback_checks"] == 1
+    (stored,) = blog.stored()
+    assert (stored.status, stored.verification) == ("spam", "unreachable")
+    assert "answered HTTP 404" in stored.moderation_note
+    assert "Gone Blog" not in requests.get(blog.permalink, timeout=5).text
 
 
 def test_verification_off_leaves_trackbacks_unchecked(app, blog):
@@ -177,11 +194,14 @@ def test_verification_off_leaves_trackbacks_unchecked(app, blog):
         save_settings({"verify_trackbacks": False})
     blog.ping({"url": "http://x.example/p"})
     with app.app_context():
-        assert "trackbacks_checked" not in run_due_jobs()
-    assert blog.stored()[0].verification is None
+        assert run_due_jobs()["linkback_checks"] == 0  # nothing queued to check
+    (stored,) = blog.stored()
+    assert (stored.verification, stored.status) == (None, "pending")  # the moderation rules decided at once
 
 
 def test_comments_closed_but_linkbacks_open_still_lists_linkbacks(app, blog, author):
+    with app.app_context():  # shown once approved: no source check to wait for
+        save_settings({"verify_trackbacks": False})
     author.save("Target post", "x", post_id=blog.post_id, allow_comments=False, allow_pings=True)
     assert blog.ping({"url": "http://x.example/p", "blog_name": "X Blog"})[1] == "0"
     approve_all(app)

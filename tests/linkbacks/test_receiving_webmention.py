@@ -1,16 +1,25 @@
 """Receiving webmentions over real HTTP: the 400 cases, 201 with its status page, verification in
-the worker (success and each failure), microformats (reply with author, like, repost), update,
-delete by 410 and by link removal, moderation."""
+the worker (success, each failure, retries of transient ones), microformats (reply with author,
+like, repost), update, delete by 410 and by link removal, moderation, and parallel requests and
+workers: one mention per source, and no write lock held while a source is fetched."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
 import pytest
 import requests
+from blog_testing import CSRF_RE
 from bs4 import BeautifulSoup
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 from blog.extensions import db
-from blog.jobs import run_due_jobs
-from blog.models import Comment, CommentStatus
+from blog.jobs import run_due_jobs, run_until_idle
+from blog.jobs import webmentions as webmention_queue
+from blog.models import Comment, CommentKind, CommentStatus, IncomingWebmention, utcnow
 from blog.site_settings import save_settings
 
 
@@ -29,18 +38,43 @@ def blog(app, author, live_server):
             return requests.post(Blog.url + "/webmention", data=data, timeout=10, allow_redirects=False)
 
         @staticmethod
-        def work():
+        def work(now=None):
             with app.app_context():
-                return run_due_jobs()["webmentions"]
+                return run_due_jobs(now)["webmentions"]
 
         @staticmethod
         def mentions():
             with app.app_context():
-                rows = db.session.execute(db.select(Comment).order_by(Comment.id)).scalars().all()
+                rows = db.session.execute(
+                    db.select(Comment).filter_by(kind=CommentKind.WEBMENTION).order_by(Comment.id)
+                ).scalars().all()
                 db.session.expunge_all()
                 return rows
 
+        @staticmethod
+        def requests_received():
+            with app.app_context():
+                rows = db.session.execute(db.select(IncomingWebmention).order_by(IncomingWebmention.id)).scalars()
+                result = list(rows)
+                db.session.expunge_all()
+                return result
+
     return Blog
+
+
+@pytest.fixture
+def slow_peer():
+    """A threaded loopback server whose handlers may hold a request until `release` is set
+    (at the latest when the test ends)."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    release = threading.Event()
+    try:
+        yield server, release
+    finally:
+        release.set()
+        server.clear()
+        server.stop()
 
 
 def serve(httpserver, path, body, status=200, content_type="text/html"):
@@ -165,10 +199,55 @@ def test_failed_verification_is_rejected_with_the_reason(blog, httpserver, body,
     assert reason in requests.get(response.headers["Location"], timeout=5).text
 
 
-def test_unreachable_source_is_rejected(blog):
+def test_unreachable_source_is_retried_then_rejected(app, blog):
+    """A host that cannot be reached may be back soon: tried again with backoff, rejected after
+    LINKBACK_MAX_ATTEMPTS."""
+    app.config["LINKBACK_MAX_ATTEMPTS"] = 2
     response = blog.send("http://no-such-host.invalid/post")
-    blog.work()
-    assert "could not be fetched" in requests.get(response.headers["Location"], timeout=5).text
+    now = utcnow()
+    assert blog.work(now) == 1
+    (request,) = blog.requests_received()
+    base = timedelta(seconds=app.config["LINKBACK_RETRY_BASE_SECONDS"])
+    assert (request.status, request.attempts, request.next_attempt_at) == ("queued", 1, now + base)
+    assert "trying again" in request.reason
+    assert "Waiting to be verified" in requests.get(response.headers["Location"], timeout=5).text
+    assert blog.work(now + base / 2) == 0  # not due yet
+    assert blog.work(now + base) == 1
+    status_page = requests.get(response.headers["Location"], timeout=5).text
+    assert "Rejected" in status_page and "could not be fetched" in status_page
+    assert blog.mentions() == []
+    assert blog.work(now + 100 * base) == 0  # final
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_source_answering_busy_is_retried_and_accepted_when_it_recovers(app, blog, httpserver, status):
+    answers = iter([Response("busy", status=status), None])
+    page = f'<p>See <a href="{blog.target}">this</a>.</p>'
+
+    def source(_request):
+        return next(answers) or Response(page, content_type="text/html")
+
+    httpserver.expect_request("/busy").respond_with_handler(source)
+    response = blog.send(httpserver.url_for("/busy"))
+    now = utcnow()
+    assert blog.work(now) == 1
+    assert blog.mentions() == [] and blog.requests_received()[0].status == "queued"
+    assert blog.work(now + timedelta(seconds=app.config["LINKBACK_RETRY_BASE_SECONDS"])) == 1
+    assert len(blog.mentions()) == 1
+    assert "accepted" in requests.get(response.headers["Location"], timeout=5).text
+
+
+def test_source_still_failing_after_the_last_attempt_is_rejected(app, blog, httpserver):
+    app.config.update(LINKBACK_MAX_ATTEMPTS=3, LINKBACK_RETRY_BASE_SECONDS=10)
+    httpserver.expect_request("/down").respond_with_data("down", status=503)
+    response = blog.send(httpserver.url_for("/down"))
+    now = utcnow()
+    for seconds in (0, 10, 30):  # 10 s, then 20 s after the second attempt
+        assert blog.work(now + timedelta(seconds=seconds)) == 1
+    (request,) = blog.requests_received()
+    assert (request.status, request.attempts) == ("rejected", 3)
+    assert "HTTP 503" in requests.get(response.headers["Location"], timeout=5).text
+    assert blog.work(now + timedelta(days=1)) == 0
 
 
 def test_second_webmention_updates_the_stored_item(blog, httpserver):
@@ -201,6 +280,7 @@ def test_deleted_or_unlinked_source_takes_the_mention_down(app, blog, httpserver
     blog.work()
     (stored,) = blog.mentions()
     assert stored.status == "trash" and stored.moderation_note.startswith("Taken down")
+    assert stored.taken_down_at is not None
     assert "Taken down" in requests.get(response.headers["Location"], timeout=5).text
     assert source not in requests.get(blog.target, timeout=5).text
 
@@ -217,3 +297,96 @@ def test_moderation_rules_apply(app, blog, httpserver):
 def test_get_explains_the_endpoint(blog):
     response = requests.get(blog.url + "/webmention", timeout=5)
     assert response.status_code == 405 and "Webmention" in response.text
+
+
+def test_twenty_parallel_identical_webmentions_make_one_mention(app, blog, httpserver):
+    app.config["LINKBACK_PER_ADDRESS_PER_MINUTE"] = 1000
+    source = serve(httpserver, "/s", f'<p>See <a href="{blog.target}">this</a>.</p>')
+    barrier = threading.Barrier(20, timeout=30)
+
+    def send(_):
+        barrier.wait()
+        return blog.send(source).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        assert list(pool.map(send, range(20))) == [201] * 20
+    with app.app_context():
+        assert run_until_idle()["webmentions"] == 20
+    (mention,) = blog.mentions()
+    received = blog.requests_received()
+    assert [(r.status, r.comment_id) for r in received] == [("accepted", mention.id)] * 20
+
+
+def test_one_source_processed_by_two_workers_at_once_makes_one_mention(app, blog, slow_peer):
+    """Two requests about one source, each claimed by its own worker (one row per pass), whose
+    fetches are answered together: both record, one mention results."""
+    app.config["LINKBACK_CONCURRENCY"] = 1
+    server, _release = slow_peer
+    both_fetching = threading.Barrier(2, timeout=10)
+    page = f'<p>See <a href="{blog.target}">this</a>.</p>'
+
+    def source(_request):
+        both_fetching.wait()  # each worker is mid-fetch before either gets its answer
+        return Response(page, content_type="text/html")
+
+    server.expect_request("/s").respond_with_handler(source)
+    url = server.url_for("/s")
+    assert blog.send(url).status_code == blog.send(url).status_code == 201
+    now, done, errors = utcnow(), [], []
+    start = threading.Barrier(2, timeout=10)
+
+    def worker():
+        try:
+            with app.app_context():
+                start.wait()
+                done.append(webmention_queue.run_pass(now))
+                db.session.remove()
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == [] and done == [1, 1]
+    (mention,) = blog.mentions()
+    assert [(r.status, r.comment_id) for r in blog.requests_received()] == [("accepted", mention.id)] * 2
+    assert len(server.log) == 2
+
+
+def test_worker_holds_no_write_lock_while_a_source_is_slow(app, blog, slow_peer):
+    """While the worker waits on a slow source, a visitor's comment is stored: no transaction (on
+    SQLite, no write lock) stays open across the fetch."""
+    server, release = slow_peer
+    fetching, answered = threading.Event(), threading.Event()
+
+    def slow_source(_request):
+        fetching.set()
+        release.wait(3)
+        answered.set()
+        return Response(f'<p>See <a href="{blog.target}">this</a>.</p>', content_type="text/html")
+
+    server.expect_request("/slow").respond_with_handler(slow_source)
+    assert blog.send(server.url_for("/slow")).status_code == 201
+    done = []
+    worker = threading.Thread(target=lambda: done.append(blog.work()))
+    worker.start()
+    try:
+        assert fetching.wait(10)
+        visitor = requests.Session()
+        token = CSRF_RE.search(visitor.get(blog.target, timeout=5).text).group(1)
+        response = visitor.post(
+            f"{blog.url}/comment/{blog.post_id}", timeout=10, allow_redirects=False,
+            data={"name": "Vic", "email": "vic@example.com", "content": "Posted meanwhile.", "csrf_token": token},
+        )
+        assert response.status_code in (302, 200), response.status_code
+        assert not answered.is_set()  # stored while the worker still waits: it did not wait for the worker
+        with app.app_context():
+            stored = db.session.execute(db.select(Comment).filter_by(kind=CommentKind.COMMENT)).scalars().all()
+            assert [c.content for c in stored] == ["Posted meanwhile."]
+    finally:
+        release.set()
+        worker.join(30)
+    assert done == [1]
+    assert len(blog.mentions()) == 1

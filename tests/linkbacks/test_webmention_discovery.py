@@ -10,7 +10,7 @@ from webmention_peers import Received, WebmentionPeer
 from werkzeug import Response
 
 from blog.extensions import db
-from blog.linkbacks.worker import deliver_due
+from blog.jobs.deliveries import deliver_due
 from blog.models import Delivery
 
 FORM = "application/x-www-form-urlencoded"

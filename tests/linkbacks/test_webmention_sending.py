@@ -12,9 +12,9 @@ from webmention_peers import WebmentionPeer
 from werkzeug import Response
 
 from blog.extensions import db
+from blog.jobs.deliveries import deliver_due
 from blog.linkbacks.outbox import resend
 from blog.linkbacks.sending import Result, send_webmention
-from blog.linkbacks.worker import deliver_due
 from blog.models import Delivery, utcnow
 
 SOURCE = "http://our.blog.example/2026/11/21/hello/"

@@ -1,13 +1,11 @@
-"""deliver_due(): one pass over the outbox. Claims due deliveries with a conditional UPDATE (two
-workers never send the same row; a claim whose lease ran out is due again, so a crash or restart
-loses nothing), runs the network attempts concurrently (each linked page gets a webmention if it
-offers one, else a pingback), and records each outcome, retrying transient failures with
-exponential backoff. The job thread, `flask worker` and tests all call it."""
+"""The outbox queue: deliver_due() claims as many due deliveries as it sends at once (the shared
+claim of queue.py), runs the network attempts concurrently with no transaction open (each linked
+page gets a webmention if it offers one, else a pingback), and records each outcome in a short
+transaction, retrying transient failures with exponential backoff."""
 
 from __future__ import annotations
 
 import logging
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -17,15 +15,16 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
+from ..linkbacks.discovery import Endpoints
+from ..linkbacks.http import FetchPolicy, policy_from_config
+from ..linkbacks.links import normalize_url, outgoing_links
+from ..linkbacks.outbox import record_own_link
+from ..linkbacks.sending import Outcome, Result, discover_target, send_pingback, send_trackback, send_webmention
+from ..linkbacks.targets import find_own_post
 from ..models import Delivery, DeliveryMethod, DeliveryOrigin, DeliveryStatus, Post, PostStatus, utcnow
 from ..rendering import make_excerpt
 from ..site_settings import get_setting
-from .discovery import Endpoints
-from .http import FetchPolicy, policy_from_config
-from .links import normalize_url, outgoing_links
-from .outbox import LINK_REMOVED_TOLD, record_own_link
-from .sending import Outcome, Result, discover_target, send_pingback, send_trackback, send_webmention
-from .targets import find_own_post
+from .queue import backoff_seconds, claim, holds_claim, new_worker_id, release
 
 log = logging.getLogger(__name__)
 
@@ -71,51 +70,37 @@ class Job:
     link_removed: bool = False  # the post no longer links to the target: only a webmention can say so
 
 
-def _is_due(now: datetime):
-    waiting = sa.and_(
-        Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.RETRYING]), Delivery.next_attempt_at <= now
-    )
-    abandoned = sa.and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_expires_at <= now)
+def _waiting():
     live_post = Delivery.post_id.in_(db.select(Post.id).filter(Post.status == PostStatus.PUBLISHED))
-    return sa.and_(sa.or_(waiting, abandoned), live_post)
+    # SENDING with a lease run out: its worker died mid-send; the claim takes it over.
+    pending = Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.RETRYING, DeliveryStatus.SENDING])
+    return sa.and_(pending, live_post, Delivery.next_attempt_at.is_not(None))
 
 
 def claim_due(now: datetime, worker_id: str, limit: int) -> list[Delivery]:
     """Claim up to `limit` due deliveries for this worker; rows another worker claimed first are skipped."""
-    lease = timedelta(seconds=current_app.config["LINKBACK_LEASE_SECONDS"])
-    candidates = db.session.execute(
-        db.select(Delivery.id).filter(_is_due(now)).order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
-    ).scalars().all()
-    claimed = []
-    for delivery_id in candidates:
-        result = db.session.execute(
-            db.update(Delivery)
-            .where(Delivery.id == delivery_id, _is_due(now))
-            .values(
-                status=DeliveryStatus.SENDING,
-                claimed_by=worker_id,
-                lease_expires_at=now + lease,
-                attempts=Delivery.attempts + 1,
-                last_attempt_at=now,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()  # each claim on its own, so a parallel worker sees it at once
-        if result.rowcount == 1:
-            claimed.append(delivery_id)
+    claimed = claim(
+        Delivery, _waiting(), now=now, limit=limit, worker_id=worker_id,
+        lease_seconds=current_app.config["LINKBACK_LEASE_SECONDS"],
+        order_by=[Delivery.next_attempt_at, Delivery.id],
+        values={"status": DeliveryStatus.SENDING, "last_attempt_at": now, "updated_at": now},
+    )
     if not claimed:
         return []
     rows = db.session.execute(db.select(Delivery).filter(Delivery.id.in_(claimed)).order_by(Delivery.id))
     return list(rows.scalars())
 
 
+def run_pass(now: datetime | None = None) -> int:
+    return deliver_due(now)
+
+
 def deliver_due(now: datetime | None = None) -> int:
-    """Deliver everything due now; returns how many deliveries were attempted."""
+    """Deliver what is due now, as many as are sent at once; returns how many were attempted."""
     now = now or utcnow()
     config = current_app.config
-    worker_id = uuid.uuid4().hex
-    claimed = claim_due(now, worker_id, limit=config["LINKBACK_CONCURRENCY"] * 4)
+    worker_id = new_worker_id()
+    claimed = claim_due(now, worker_id, limit=config["LINKBACK_CONCURRENCY"])
     if not claimed:
         return 0
     site = get_setting("site_url") or _origin(claimed[0].source_url)
@@ -129,7 +114,7 @@ def deliver_due(now: datetime | None = None) -> int:
             _record(delivery, Outcome(Result.FAILED, "That post of ours no longer exists."), now, worker_id)
         else:
             record_own_link(delivery, target_post, now)
-            delivery.lease_expires_at = delivery.claimed_by = None
+            release(delivery)
     db.session.commit()
     _run(links, policy, now, worker_id)
     pending_trackbacks = []
@@ -155,10 +140,12 @@ def _run(deliveries: list[Delivery], policy: FetchPolicy, now: datetime, worker_
     linked: dict[int, set[str]] = {}
     jobs = {d.id: _job(d, linked) for d in deliveries}
     by_id = {d.id: d for d in deliveries}
+    db.session.commit()  # no transaction stays open while the network is used
     with ThreadPoolExecutor(max_workers=current_app.config["LINKBACK_CONCURRENCY"]) as pool:
         results = pool.map(lambda job: (job.delivery_id, _attempt(job, policy)), jobs.values())
         for delivery_id, (outcome, endpoints, method) in results:
-            _record(by_id[delivery_id], outcome, now, worker_id, endpoints, method)
+            link_removed = jobs[delivery_id].link_removed
+            _record(by_id[delivery_id], outcome, now, worker_id, endpoints, method, link_removed=link_removed)
             db.session.commit()
 
 
@@ -213,7 +200,7 @@ def _notify_link(job: Job, found: Endpoints, policy: FetchPolicy) -> tuple[Outco
         if found.webmention is None:
             return Outcome(Result.NO_ENDPOINT, REMOVED_NO_WEBMENTION), None
         outcome = send_webmention(found.webmention, source, target, policy)
-        prefix = LINK_REMOVED_TOLD if outcome.is_delivered else "Link removed, receiver not told:"
+        prefix = "Link removed: told the receiver." if outcome.is_delivered else "Link removed, receiver not told:"
         return replace(outcome, detail=f"{prefix} {outcome.detail}"), DeliveryMethod.WEBMENTION
     if found.webmention and job.method in (None, DeliveryMethod.WEBMENTION):
         return send_webmention(found.webmention, source, target, policy), DeliveryMethod.WEBMENTION
@@ -229,9 +216,10 @@ def _record(
     worker_id: str,
     endpoints: Endpoints | None = None,
     method: str | None = None,
+    link_removed: bool = False,
 ) -> None:
     db.session.refresh(delivery)
-    if delivery.claimed_by != worker_id or delivery.status != DeliveryStatus.SENDING:
+    if not holds_claim(delivery, worker_id) or delivery.status != DeliveryStatus.SENDING:
         return  # our lease ran out and another worker took this row over
     config = current_app.config
     if endpoints is not None:
@@ -242,8 +230,8 @@ def _record(
     delivery.http_status = outcome.http_status
     delivery.fault_code = outcome.fault_code
     delivery.detail = outcome.detail
-    delivery.claimed_by = None
-    delivery.lease_expires_at = None
+    delivery.removal_announced = link_removed and outcome.is_delivered and method == DeliveryMethod.WEBMENTION
+    release(delivery)
     delivery.updated_at = now
     if outcome.result != Result.TRANSIENT:
         delivery.status = FINAL_STATUS[outcome.result]
@@ -253,8 +241,8 @@ def _record(
         delivery.next_attempt_at = None
         delivery.detail = f"{outcome.detail} Gave up after {delivery.attempts} attempts."
     else:
-        delay = min(
-            config["LINKBACK_RETRY_BASE_SECONDS"] * 2 ** (delivery.attempts - 1), config["LINKBACK_RETRY_MAX_SECONDS"]
+        delay = backoff_seconds(
+            delivery.attempts, config["LINKBACK_RETRY_BASE_SECONDS"], config["LINKBACK_RETRY_MAX_SECONDS"]
         )
         delivery.status = DeliveryStatus.RETRYING
         delivery.next_attempt_at = now + timedelta(seconds=delay)
