@@ -58,3 +58,57 @@ def test_upgrade_from_first_revision_keeps_posts_and_comments(tmp_path, monkeypa
             assert conn.execute(sa.text("SELECT author_name, content FROM comments")).all() == [
                 ("Ann", "Nice post")
             ]
+
+
+def test_job_layer_migration_carries_protocol_state_into_columns(tmp_path, monkeypatch):
+    """Issue "Linkbacks never cost readers anything": state read from message text moves to columns,
+    duplicate linkbacks keep their data, and a trackback waiting for verification gets its check."""
+    app = _fresh_app(tmp_path, monkeypatch)
+    with app.app_context():
+        upgrade(revision="43f6da588639")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO users (id, username, email, password_hash, created_at) "
+                "VALUES (1, 'old', 'old@example.com', 'x', '2020-01-01 00:00:00')"
+            ))
+            conn.execute(sa.text(
+                "INSERT INTO posts (id, title, slug, body_markdown, body_html, status, published_at, created_at, "
+                "updated_at, author_id, allow_comments, allow_pings, trackback_urls) VALUES (1, 'P', 'p', '', '', "
+                "'published', '2020-01-02 10:00:00', '2020-01-02 10:00:00', '2020-01-02 10:00:00', 1, 1, 1, '')"
+            ))
+            for id_, target, detail in [(1, "http://a.example/x", "Link removed: told the receiver. Accepted."),
+                                        (2, "http://b.example/y", "Webmention accepted.")]:
+                conn.execute(sa.text(
+                    "INSERT INTO deliveries (id, post_id, target, origin, method, source_url, status, attempts, "
+                    "detail, created_at, updated_at) VALUES (:id, 1, :target, 'link', 'webmention', "
+                    "'http://blog.example/p', 'sent', 1, :detail, '2020-01-03', '2020-01-03')"
+                ), {"id": id_, "target": target, "detail": detail})
+            rows = [
+                (1, "webmention", "trash", "HTTP://Src.Example/a#x", "Taken down: The source is gone (410).", None),
+                (2, "pingback", "approved", "http://dup.example/p", "", "verified"),
+                (3, "pingback", "pending", "http://DUP.example:80/p", "", "verified"),
+                (4, "trackback", "pending", "http://tb.example/t", "", "pending"),
+                (5, "comment", "approved", "http://commenter.example/", "", None),
+            ]
+            for id_, kind, status, url, note, verification in rows:
+                conn.execute(sa.text(
+                    "INSERT INTO comments (id, post_id, kind, status, author_name, author_email, author_url, content, "
+                    "ip, user_agent, created_at, verification, verification_note, moderation_note, target_url, "
+                    "author_photo) VALUES (:id, 1, :kind, :status, 'n', '', :url, 'c', '', '', '2020-01-04', "
+                    ":verification, '', :note, '', '')"
+                ), {"id": id_, "kind": kind, "status": status, "url": url, "note": note, "verification": verification})
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id, removal_announced FROM deliveries ORDER BY id")).all() == [
+                (1, True), (2, False)
+            ]
+            assert conn.execute(sa.text(
+                "SELECT id, source_key, taken_down_at IS NOT NULL, content FROM comments ORDER BY id"
+            )).all() == [
+                (1, "http://src.example/a", True, "c"),
+                (2, "http://dup.example/p", False, "c"),
+                (3, None, False, "c"),  # the later duplicate keeps its data, without the key
+                (4, "http://tb.example/t", False, "c"),
+                (5, None, False, "c"),
+            ]
+            assert conn.execute(sa.text("SELECT comment_id FROM linkback_checks")).scalars().all() == [4]
