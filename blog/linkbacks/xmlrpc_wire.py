@@ -9,8 +9,12 @@ from xml.parsers.expat import ExpatError
 from defusedxml.common import DefusedXmlException
 from defusedxml.xmlrpc import DefusedExpatParser
 
-# Everything a malformed or hostile document raises (Fault is separate: it is a valid answer).
-MALFORMED = (ExpatError, xmlrpc.client.ResponseError, DefusedXmlException, ValueError, TypeError)
+# Everything a malformed or hostile document raises (Fault is separate: it is a valid answer). Besides
+# parse errors: LookupError for an unknown encoding declared, or a <struct> member or <fault> without
+# its parts (IndexError in the unmarshaller); ArithmeticError for a <bigdecimal> that is no number.
+MALFORMED = (
+    ExpatError, xmlrpc.client.ResponseError, DefusedXmlException, ValueError, TypeError, LookupError, ArithmeticError,
+)
 
 
 def loads(data: bytes) -> tuple[tuple, str | None]:
