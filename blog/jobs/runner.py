@@ -72,12 +72,12 @@ def run_until_idle(now: datetime | None = None, app: Flask | None = None, max_pa
     return totals
 
 
-def wake_jobs() -> None:
-    """Ask this process's runner (if `serve` started one) for a pass of every queue now rather
-    than at its next tick: a publish gets its linkbacks going at once."""
+def wake_jobs(*queues: str) -> None:
+    """Ask this process's runner (if `serve` started one) for a pass of these queues (all when none
+    is named) now rather than at their next tick: a publish gets its linkbacks going at once."""
     runner = current_app.extensions.get("blog_job_runner")
     if runner is not None:
-        runner.wake()
+        runner.wake(*queues)
 
 
 class JobRunner:
@@ -88,11 +88,11 @@ class JobRunner:
         self.app = app
         self.interval = interval
         self._stop = threading.Event()
-        self._wakes: list[threading.Event] = []
+        self._wakes: dict[str, threading.Event] = {}
         self._threads: list[threading.Thread] = []
         for queue in all_queues():
             wake = threading.Event()
-            self._wakes.append(wake)
+            self._wakes[queue.name] = wake
             self._threads.append(
                 threading.Thread(target=self._loop, args=(queue, wake), name=f"blog-jobs-{queue.name}", daemon=True)
             )
@@ -102,9 +102,10 @@ class JobRunner:
         for thread in self._threads:
             thread.start()
 
-    def wake(self) -> None:
-        for wake in self._wakes:
-            wake.set()
+    def wake(self, *queues: str) -> None:
+        for name, wake in self._wakes.items():
+            if not queues or name in queues:
+                wake.set()
 
     def stop(self, timeout: float = 10) -> None:
         self._stop.set()

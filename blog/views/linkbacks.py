@@ -52,7 +52,7 @@ def xmlrpc():
         answer = too_large_answer(current_app.config["LINKBACK_REQUEST_MAX_BYTES"])
     else:
         answer = handle_xmlrpc(body, _caller())
-        wake_jobs()  # a pingback taken waits for its source check
+        wake_jobs("linkback_checks")  # a pingback taken waits for its source check
     return answer, 200, {"Content-Type": "text/xml; charset=utf-8"}
 
 
@@ -88,7 +88,7 @@ def trackback(year, month, day, slug):
         accept_trackback(post, fields, _caller())
     except TrackbackRefused as refused:
         return trackback_reply(str(refused), refused.status)
-    wake_jobs()
+    wake_jobs("linkback_checks", "mail")
     return trackback_reply()
 
 
@@ -101,7 +101,7 @@ def webmention():
         received = receive_webmention(request.form.get("source", ""), request.form.get("target", ""), _caller())
     except WebmentionRefused as refused:
         return f"{refused}\n", refused.status, {"Content-Type": "text/plain; charset=utf-8"}
-    wake_jobs()
+    wake_jobs("webmentions")
     status_url = absolute_url_for("linkbacks.webmention_status", token=received.token)
     text = f"Webmention queued for verification. Its status: {status_url}\n"
     return text, 201, {"Location": status_url, "Content-Type": "text/plain; charset=utf-8"}

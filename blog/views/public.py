@@ -125,7 +125,7 @@ def comment(post_id):
     except CommentRejected as error:
         form.content.errors = [*form.content.errors, str(error)]
         return render_post(post, form, error.status_code)
-    wake_jobs()  # its notification mail, if any
+    wake_jobs("mail")  # its notification, if any
     if comment.status == "approved":
         flash("Your comment was published.", "success")
         return redirect(f"{post_url(post)}#comment-{comment.id}")
