@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from ..linkbacks.targets import find_own_post
 from ..models import Delivery, DeliveryMethod, DeliveryOrigin, DeliveryStatus, Post, PostStatus, utcnow
 from ..rendering import make_excerpt
 from ..site_settings import get_setting
-from .queue import backoff_seconds, claim, holds_claim, new_worker_id, release
+from .queue import claim, holds_claim, linkback_retry_at, new_worker_id, release
 
 log = logging.getLogger(__name__)
 
@@ -241,11 +241,8 @@ def _record(
         delivery.next_attempt_at = None
         delivery.detail = f"{outcome.detail} Gave up after {delivery.attempts} attempts."
     else:
-        delay = backoff_seconds(
-            delivery.attempts, config["LINKBACK_RETRY_BASE_SECONDS"], config["LINKBACK_RETRY_MAX_SECONDS"]
-        )
         delivery.status = DeliveryStatus.RETRYING
-        delivery.next_attempt_at = now + timedelta(seconds=delay)
+        delivery.next_attempt_at = linkback_retry_at(delivery.attempts, now)
     log.info("delivery %s to %s: %s (%s)", delivery.id, delivery.target, delivery.status, delivery.detail)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -16,7 +16,7 @@ from ..linkbacks.source_checks import CheckResult, Found, SourceToCheck, check_s
 from ..models import LinkbackCheck, utcnow
 from ..permalinks import post_url
 from ..site_settings import get_setting
-from .queue import backoff_seconds, claim, holds_claim, isolated, new_worker_id, release
+from .queue import claim_fetches, holds_claim, isolated, linkback_retry_at, new_worker_id, release
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +26,7 @@ def run_pass(now: datetime | None = None) -> int:
     now = now or utcnow()
     config = current_app.config
     worker_id = new_worker_id()
-    ids = claim(
-        LinkbackCheck, sa.true(), now=now, limit=config["LINKBACK_CONCURRENCY"], worker_id=worker_id,
-        lease_seconds=2 * config["LINKBACK_TOTAL_TIMEOUT_SECONDS"] + 30,
-        order_by=[LinkbackCheck.next_attempt_at, LinkbackCheck.id],
-    )
+    ids = claim_fetches(LinkbackCheck, sa.true(), now=now, worker_id=worker_id)
     if not ids:
         return 0
     checks = db.session.execute(db.select(LinkbackCheck).filter(LinkbackCheck.id.in_(ids))).scalars().all()
@@ -80,5 +76,4 @@ def _record(check: LinkbackCheck, result: CheckResult, now: datetime, worker_id:
         return
     release(check)
     check.last_error = result.note
-    delay = backoff_seconds(check.attempts, config["LINKBACK_RETRY_BASE_SECONDS"], config["LINKBACK_RETRY_MAX_SECONDS"])
-    check.next_attempt_at = now + timedelta(seconds=delay)
+    check.next_attempt_at = linkback_retry_at(check.attempts, now)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..extensions import db
 
@@ -107,3 +108,21 @@ def isolated(work: Callable, on_error: Callable[[Exception], object], what: str)
             return on_error(error)
 
     return run
+
+
+def claim_fetches(model, waiting, *, now: datetime, worker_id: str) -> list[int]:
+    """Claim the rows whose work is fetching another site's page (source checks, webmentions): as
+    many as LINKBACK_CONCURRENCY, oldest due first, leased for twice the fetch deadline."""
+    config = current_app.config
+    return claim(
+        model, waiting, now=now, limit=config["LINKBACK_CONCURRENCY"], worker_id=worker_id,
+        lease_seconds=2 * config["LINKBACK_TOTAL_TIMEOUT_SECONDS"] + 30,
+        order_by=[model.next_attempt_at, model.id],
+    )
+
+
+def linkback_retry_at(attempts: int, now: datetime) -> datetime:
+    """When a linkback item that failed transiently after `attempts` tries is due again."""
+    config = current_app.config
+    delay = backoff_seconds(attempts, config["LINKBACK_RETRY_BASE_SECONDS"], config["LINKBACK_RETRY_MAX_SECONDS"])
+    return now + timedelta(seconds=delay)

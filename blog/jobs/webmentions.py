@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +16,7 @@ from ..linkbacks.http import policy_from_config
 from ..linkbacks.webmention_receiving import SourcePage, apply_fetched_source, fetch_source, post_still_open
 from ..models import IncomingWebmention, WebmentionStatus, utcnow
 from ..site_settings import get_setting
-from .queue import backoff_seconds, claim, holds_claim, isolated, new_worker_id, release
+from .queue import claim_fetches, holds_claim, isolated, linkback_retry_at, new_worker_id, release
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +26,8 @@ def run_pass(now: datetime | None = None) -> int:
     now = now or utcnow()
     config = current_app.config
     worker_id = new_worker_id()
-    ids = claim(
-        IncomingWebmention, IncomingWebmention.status == WebmentionStatus.QUEUED, now=now,
-        limit=config["LINKBACK_CONCURRENCY"], worker_id=worker_id,
-        lease_seconds=2 * config["LINKBACK_TOTAL_TIMEOUT_SECONDS"] + 30,
-        order_by=[IncomingWebmention.next_attempt_at, IncomingWebmention.id],
+    ids = claim_fetches(
+        IncomingWebmention, IncomingWebmention.status == WebmentionStatus.QUEUED, now=now, worker_id=worker_id
     )
     if not ids:
         return 0
@@ -72,10 +69,7 @@ def _record(request_id: int, page: SourcePage, now: datetime, worker_id: str) ->
             done = apply_fetched_source(request, page, now, final=final)
             release(request)
             if not done:
-                delay = backoff_seconds(
-                    request.attempts, config["LINKBACK_RETRY_BASE_SECONDS"], config["LINKBACK_RETRY_MAX_SECONDS"]
-                )
-                request.next_attempt_at = now + timedelta(seconds=delay)
+                request.next_attempt_at = linkback_retry_at(request.attempts, now)
             db.session.commit()
             return
         except IntegrityError:
