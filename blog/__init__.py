@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from flask import Flask
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as default_config
+from . import database
 from .extensions import csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,42 +50,54 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    db.init_app(app)
+    database.init_app(app)  # SQLALCHEMY_ENGINE_OPTIONS merged over the defaults; a bad URL in one line
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
 
     from . import auth, security_headers, templating
     from .cli import register_commands
-    from .views import admin_comments, editor, errors, linkbacks, public, settings
+    from .views import admin_comments, editor, errors, health, linkbacks, public, settings
     from .views import auth as auth_views
 
     auth.init_app(app)
     templating.init_app(app)
     security_headers.init_app(app)
-    for module in (public, linkbacks, auth_views, editor, admin_comments, settings, errors):
+    for module in (public, linkbacks, auth_views, editor, admin_comments, settings, health, errors):
         app.register_blueprint(module.bp)
     register_commands(app)
     return app
 
 
 def _instance_secret_key(instance: Path) -> str:
-    """The secret key kept in the instance folder, created on first use (never a hard-coded key)."""
+    """The secret key kept in the instance folder, created on first use (never a hard-coded key).
+
+    Written whole to a private temporary file, then linked into place: a process racing us (four
+    gunicorn workers starting on a new instance) reads either no file or the whole key, never an
+    empty one; an empty file left by a crash is replaced."""
     path = instance / "secret_key"
-    try:
-        key = path.read_text().strip()
+    for _ in range(3):
+        try:
+            key = path.read_text().strip()
+        except FileNotFoundError:
+            key = ""
         if key:
             return key
-    except FileNotFoundError:
-        pass
-    key = secrets.token_hex(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it a moment ago
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+        fd, temporary = tempfile.mkstemp(dir=instance, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            if path.exists() and not path.read_text().strip():
+                path.unlink(missing_ok=True)  # left empty by a crash before this change
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another process linked its key first: read it on the next turn
+        finally:
+            os.unlink(temporary)
+    raise RuntimeError(f"cannot create the secret key file {path}")
 
 
 @event.listens_for(Engine, "connect")
