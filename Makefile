@@ -1,5 +1,6 @@
-# Two commands: `make run` serves the blog, `make test` runs the whole test suite.
-# Both set up what they need (virtualenv, packages, Debian's chromium for the browser tests).
+# Two commands: `make run` serves the blog, `make test` runs the whole test suite, on SQLite and on PostgreSQL.
+# Both set up what they need (virtualenv, packages, Debian's chromium for the browser tests, Debian's
+# postgresql when no PostgreSQL server answers).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,15 +9,28 @@ PORT ?= 5000
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
+# The PostgreSQL server `make test` uses when it answers; else tools/test-postgres.sh starts a private one.
+TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test install lint bench system-python chromium
+.PHONY: run test test-sqlite test-postgres install lint bench system-python chromium
 
 run: $(VENV)/.installed
 	$(BIN)/flask --app blog db upgrade
 	$(BIN)/flask --app blog serve --host $(HOST) --port $(PORT)
 
+# Both runs, even when the first fails; fails if either did.
 test: $(VENV)/.installed-test chromium
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	@status=0; \
+	$(MAKE) --no-print-directory test-sqlite || status=1; \
+	$(MAKE) --no-print-directory test-postgres || status=1; \
+	exit $$status
+
+test-sqlite: $(VENV)/.installed-test chromium
+	BLOG_TEST_DATABASE_URL=sqlite $(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed-test chromium
+	TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' TEST_PYTHON=$(BIN)/python \
+	  tools/test-postgres.sh $(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 

@@ -1,13 +1,18 @@
-"""Helpers the tests share (imported as `blog_testing`; fixtures live in conftest.py): building an
-app on a temporary database, reading CSRF tokens, the first-run setup, an Author that drives the
-real editor forms, a snapshot of every table, and a live server on a free loopback port."""
+"""Helpers the tests share (imported as `blog_testing`; fixtures live in conftest.py): the test
+database (a SQLite file, or a PostgreSQL schema, per test), building an app on it, reading CSRF
+tokens, the first-run setup, an Author that drives the real editor forms, a snapshot of every table,
+and a live server on a free loopback port."""
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 import threading
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
 from werkzeug.serving import make_server
 
 from blog import create_app
@@ -17,13 +22,101 @@ PASSWORD = "correct horse battery"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
+# BLOG_TEST_DATABASE_URL chooses the server: unset or "sqlite", a SQLite file per test; a PostgreSQL
+# URL (postgresql+psycopg://postgres@127.0.0.1/test), a schema per test in that database.
+TEST_DATABASE_URL = os.environ.get("BLOG_TEST_DATABASE_URL") or "sqlite"
+if TEST_DATABASE_URL != "sqlite" and not TEST_DATABASE_URL.startswith("postgresql"):
+    raise RuntimeError(f"BLOG_TEST_DATABASE_URL is 'sqlite' or a postgresql:// URL, not {TEST_DATABASE_URL!r}")
+ON_POSTGRESQL = TEST_DATABASE_URL != "sqlite"
+
+_uris: dict[tuple[str, str], str] = {}  # (folder, name) -> its database's URI
+_schemas: list[str] = []  # made by this process and not dropped yet, oldest first
+_engines: set[Engine] = set()  # every engine that connected to one of them (held until its schema goes)
+_admin: Engine | None = None
+
+
+def database_uri(folder, name: str = "blog") -> str:
+    """The URI of the test database that belongs to `folder` (a test's tmp_path): a SQLite file in it,
+    or, on PostgreSQL, a schema of its own that every connection lands in (search_path is in the URI,
+    so subprocesses given the URI do too). The same folder and name give the same database, so a
+    second app on it is a restart."""
+    key = (str(folder), name)
+    if key not in _uris:
+        _uris[key] = _new_schema_uri() if ON_POSTGRESQL else f"sqlite:///{folder / f'{name}.sqlite'}"
+    return _uris[key]
+
+
+def _admin_engine() -> Engine:
+    global _admin
+    if _admin is None:
+        url = make_url(TEST_DATABASE_URL).update_query_dict({"application_name": "blog-tests"})
+        _admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", pool_size=1)
+    return _admin
+
+
+def _new_schema_uri() -> str:
+    schema = f"t_{secrets.token_hex(8)}"
+    with _admin_engine().connect() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    _schemas.append(schema)
+    url = make_url(TEST_DATABASE_URL)
+    options = " ".join(filter(None, [url.query.get("options"), f"-csearch_path={schema}"]))
+    # application_name names the schema, so its leftover connections can be found and closed.
+    url = url.update_query_dict({"options": options, "application_name": schema})
+    return url.render_as_string(hide_password=False)
+
+
+@sa.event.listens_for(Engine, "engine_connect")
+def _remember_engine(connection):
+    """Held, so its pool is closed before the schema is dropped (a pool dropped by the garbage
+    collector leaves psycopg's "deleted while still open" warnings, errors here)."""
+    if ON_POSTGRESQL and connection.engine.url.query.get("application_name") in _schemas:
+        _engines.add(connection.engine)
+
+
+def schemas_made() -> int:
+    """How many PostgreSQL schemas this process has made so far (a mark for drop_schemas_since)."""
+    return len(_schemas)
+
+
+def drop_schemas_since(mark: int) -> None:
+    """Drop the schemas made since `mark`, after closing every connection to them: the pools of
+    our engines, then whatever is left (a killed worker's, a thread's)."""
+    doomed = _schemas[mark:]
+    if not doomed:
+        return
+    for engine in [e for e in _engines if e.url.query.get("application_name") in doomed]:
+        engine.dispose()
+        _engines.discard(engine)
+    with _admin_engine().connect() as conn:
+        conn.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = ANY(:names) AND pid <> pg_backend_pid()"),
+            {"names": doomed},
+        )
+        for schema in doomed:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    del _schemas[mark:]
+    for key in [k for k, uri in _uris.items() if make_url(uri).query.get("application_name") in doomed]:
+        del _uris[key]
+
+
+def drop_all_schemas() -> None:
+    """At the end of the session: the schemas shared by module-scoped fixtures, and the admin connection."""
+    global _admin
+    drop_schemas_since(0)
+    if _admin is not None:
+        _admin.dispose()
+        _admin = None
+
+
 def make_app(tmp_path, monkeypatch, **overrides):
-    """A fresh app with its own instance folder and SQLite file, tables created, loopback allowed."""
+    """A fresh app with its own instance folder and test database, tables created, loopback allowed."""
     instance = tmp_path / "instance"
     monkeypatch.setenv("BLOG_INSTANCE_PATH", str(instance))
     config = {
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'blog.sqlite'}",
+        "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
         "SERVER_NAME": None,
         "LINKBACK_ALLOW_PRIVATE": True,
     }

@@ -1,12 +1,42 @@
-"""Fixtures: a fresh app and SQLite database per test, a logged-in author, a live server.
+"""Fixtures: a fresh app and database per test (a SQLite file, or a PostgreSQL schema when
+BLOG_TEST_DATABASE_URL names a server), a logged-in author, a live server.
 Helpers shared by the tests live in blog_testing.py."""
 
 from __future__ import annotations
 
 import shutil
 
+import blog_testing
 import pytest
 from blog_testing import Author, LiveServer, make_app, run_setup
+from sqlalchemy.engine import make_url
+
+
+def pytest_report_header(config):
+    if blog_testing.ON_POSTGRESQL:
+        url = make_url(blog_testing.TEST_DATABASE_URL).render_as_string()  # password hidden
+        return f"database: PostgreSQL, a schema per test in {url}"
+    return "database: SQLite, a file per test (BLOG_TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)"
+
+
+def pytest_runtest_setup(item):
+    marker = item.get_closest_marker("sqlite_only")
+    if marker and blog_testing.ON_POSTGRESQL:
+        pytest.skip(f"SQLite only: {marker.args[0] if marker.args else 'about SQLite itself'}")
+
+
+def pytest_sessionfinish(session):
+    if blog_testing.ON_POSTGRESQL:
+        blog_testing.drop_all_schemas()
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_schemas():
+    """On PostgreSQL, the schemas a test made are dropped after it (module-scoped fixtures made theirs
+    before this mark, so they last until the session ends)."""
+    mark = blog_testing.schemas_made()
+    yield
+    blog_testing.drop_schemas_since(mark)
 
 
 @pytest.fixture

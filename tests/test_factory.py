@@ -6,7 +6,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from blog_testing import csrf_token, make_app, run_setup
+from blog_testing import csrf_token, database_uri, make_app, run_setup
 
 from blog import create_app
 from blog.extensions import db
@@ -53,11 +53,12 @@ def test_configured_secret_key_is_used_and_nothing_written(tmp_path, monkeypatch
 
 def test_two_blogs_get_different_session_cookies(tmp_path, monkeypatch):
     monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "inst"))
-    one = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.sqlite'}"})
-    two = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite'}"})
+    one = create_app({"SQLALCHEMY_DATABASE_URI": database_uri(tmp_path, "a")})
+    two = create_app({"SQLALCHEMY_DATABASE_URI": database_uri(tmp_path, "b")})
     assert one.config["SESSION_COOKIE_NAME"] != two.config["SESSION_COOKIE_NAME"]
 
 
+@pytest.mark.sqlite_only("WAL and foreign keys are SQLite pragmas")
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
     with app.app_context():
         with db.engine.connect() as conn:
@@ -68,7 +69,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
 def test_create_app_starts_no_threads(tmp_path, monkeypatch):
     monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "inst"))
     before = set(threading.enumerate())
-    create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}"})
+    create_app({"SQLALCHEMY_DATABASE_URI": database_uri(tmp_path)})
     assert set(threading.enumerate()) == before
 
 

@@ -1,5 +1,5 @@
 """Migrations: running them from empty gives exactly the models' schema, and upgrading an existing
-blog keeps its posts and comments."""
+blog keeps its posts and comments. On SQLite and on PostgreSQL (BLOG_TEST_DATABASE_URL)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from blog_testing import database_uri
 from flask_migrate import upgrade
 
 from blog import create_app
@@ -15,7 +16,7 @@ from blog.extensions import db, migrate
 
 def _fresh_app(tmp_path, monkeypatch):
     monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "inst"))
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'migrated.sqlite'}"})
+    return create_app({"SQLALCHEMY_DATABASE_URI": database_uri(tmp_path, "migrated")})
 
 
 def test_migrations_from_empty_match_the_models(tmp_path, monkeypatch):
@@ -43,7 +44,7 @@ def test_upgrade_from_first_revision_keeps_posts_and_comments(tmp_path, monkeypa
                 "INSERT INTO posts (id, title, slug, body_markdown, body_html, status, published_at, "
                 "created_at, updated_at, author_id, allow_comments, allow_pings) VALUES (1, 'Old post', "
                 "'old-post', 'hello', '<p>hello</p>', 'published', '2020-01-02 10:00:00', "
-                "'2020-01-02 10:00:00', '2020-01-02 10:00:00', 1, 1, 1)"
+                "'2020-01-02 10:00:00', '2020-01-02 10:00:00', 1, TRUE, TRUE)"
             ))
             conn.execute(sa.text(
                 "INSERT INTO comments (id, post_id, kind, status, author_name, author_email, author_url, "
@@ -74,7 +75,7 @@ def test_job_layer_migration_carries_protocol_state_into_columns(tmp_path, monke
             conn.execute(sa.text(
                 "INSERT INTO posts (id, title, slug, body_markdown, body_html, status, published_at, created_at, "
                 "updated_at, author_id, allow_comments, allow_pings, trackback_urls) VALUES (1, 'P', 'p', '', '', "
-                "'published', '2020-01-02 10:00:00', '2020-01-02 10:00:00', '2020-01-02 10:00:00', 1, 1, 1, '')"
+                "'published', '2020-01-02 10:00:00', '2020-01-02 10:00:00', '2020-01-02 10:00:00', 1, TRUE, TRUE, '')"
             ))
             for id_, target, detail in [(1, "http://a.example/x", "Link removed: told the receiver. Accepted."),
                                         (2, "http://b.example/y", "Webmention accepted.")]:
