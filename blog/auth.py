@@ -111,17 +111,22 @@ def record_site_url(url: str) -> None:
     g.pop("site_settings", None)
 
 
+# Answered before setup and without reading the database first: static files, and the health check
+# (a monitor asks it before setup too, and must get its 503 while the database is down).
+BEFORE_SETUP_ENDPOINTS = frozenset({"static", "health.healthz"})
+
+
 def _record_site_url_from_administrator():
     # A blog set up before setup recorded the site URL, or with `flask create-admin`, takes it from
     # its administrator's first request: only the owner's browser decides it, never a visitor's Host.
-    if request.endpoint == "static" or get_setting("site_url") or not current_user.is_authenticated:
+    if request.endpoint in BEFORE_SETUP_ENDPOINTS or get_setting("site_url") or not current_user.is_authenticated:
         return None
     record_site_url(request.host_url)
     return None
 
 
 def _require_setup():
-    if request.endpoint in ("static", "auth.setup"):
+    if request.endpoint in BEFORE_SETUP_ENDPOINTS or request.endpoint == "auth.setup":
         return None
     if needs_setup():
         return redirect(url_for("auth.setup"))

@@ -8,6 +8,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .copy_database import copy_database_command
+from .database import check_database
 from .jobs import JobRunner, run_until_idle
 
 
@@ -15,6 +17,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(serve)
     app.cli.add_command(worker)
     app.cli.add_command(create_admin)
+    app.cli.add_command(copy_database_command)
 
 
 @click.command()
@@ -26,6 +29,7 @@ def serve(host: str, port: int, no_jobs: bool) -> None:
     """Serve the blog with waitress, and run the background jobs beside it."""
     from .server import serve_blog
 
+    check_database()  # a wrong or unreachable database: one line, exit status 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     runner = None
@@ -45,13 +49,15 @@ def serve(host: str, port: int, no_jobs: bool) -> None:
 @with_appcontext
 def worker(once: bool) -> None:
     """Run the background jobs (scheduled posts, ...) in their own process."""
+    check_database()  # a wrong or unreachable database: one line, exit status 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if once:
         done = run_until_idle()
         click.echo(", ".join(f"{k}: {v}" for k, v in done.items()))
         return
     app = current_app._get_current_object()
-    runner = JobRunner(app, app.config["JOBS_INTERVAL_SECONDS"])
+    # No request of this process wakes it: on SQLite it polls the queues requests feed.
+    runner = JobRunner(app, app.config["JOBS_INTERVAL_SECONDS"], poll_seconds=app.config["JOBS_POLL_SECONDS"])
     click.echo("Running background jobs (Ctrl-C to stop)")
     runner.start()
     try:

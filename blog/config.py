@@ -1,7 +1,21 @@
 """Configuration defaults. Override them in instance/config.py or with BLOG_* environment variables."""
 
-# SQLALCHEMY_DATABASE_URI defaults to a SQLite file in the instance folder (set in create_app).
-SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+# The database. SQLALCHEMY_DATABASE_URI defaults to a SQLite file in the instance folder (set in create_app);
+# for PostgreSQL use postgresql+psycopg://user:password@host/dbname.
+# SQLALCHEMY_ENGINE_OPTIONS set elsewhere (instance/config.py, BLOG_SQLALCHEMY_ENGINE_OPTIONS as JSON) are
+# merged over these, so adding {"pool_size": 10} keeps pool_pre_ping. pool_pre_ping tests a pooled
+# connection (one round trip) before handing it out, so one the server dropped (a restart, an idle
+# timeout, pg_terminate_backend) is replaced instead of failing a request or a job.
+# Connections on PostgreSQL: a process opens one for each of its threads using the database at that moment,
+# at most pool_size + max_overflow (SQLAlchemy's defaults: 5 + 10), and keeps up to pool_size of them
+# open. A gunicorn sync worker uses one, a threaded one (--threads T) up to T; a job process (`flask
+# worker`) one per queue thread plus its wake-up listener, 7; `flask serve` SERVER_THREADS plus 7. Keep the
+# sum over all processes below the server's max_connections (100 by default, 3 of them kept for
+# superusers), or put PgBouncer in front.
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+# How long a new PostgreSQL connection may take before it fails (libpq's connect_timeout, unless the URL
+# or connect_args set one): a server that drops packets is reported instead of waited on for minutes.
+DATABASE_CONNECT_TIMEOUT_SECONDS = 10
 
 # Largest request body we accept at all (a post form with a big Markdown text fits easily).
 MAX_CONTENT_LENGTH = 4 * 1024 * 1024
@@ -20,8 +34,13 @@ COMMENT_FLOOD_SECONDS = 15
 LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW_SECONDS = 15 * 60
 
-# How often the background jobs of `flask serve` / `flask worker` look for work (scheduled posts, ...).
+# How often the background jobs of `flask serve` / `flask worker` look for work (scheduled posts, ...)
+# when nothing wakes them. A request that queues work wakes its own process's jobs at once, and on
+# PostgreSQL every other process's too (NOTIFY blog_jobs). SQLite has no such signal, so there a
+# separate `flask worker` looks at the queues requests feed every JOBS_POLL_SECONDS instead (one read
+# per queue when idle, no write lock).
 JOBS_INTERVAL_SECONDS = 5
+JOBS_POLL_SECONDS = 1
 
 # Threads of the waitress server started by `flask serve`.
 SERVER_THREADS = 8

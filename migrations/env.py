@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from blog.database import connect
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -98,7 +100,7 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    with connect(connectable) as connection:  # an unreachable database: one line, no traceback
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -70,7 +70,8 @@ class Job:
     link_removed: bool = False  # the post no longer links to the target: only a webmention can say so
 
 
-def _waiting():
+def waiting():
+    """The deliveries this queue works on: not done, of a published post, with an attempt scheduled."""
     live_post = Delivery.post_id.in_(db.select(Post.id).filter(Post.status == PostStatus.PUBLISHED))
     # SENDING with a lease run out: its worker died mid-send; the claim takes it over.
     pending = Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.RETRYING, DeliveryStatus.SENDING])
@@ -80,7 +81,7 @@ def _waiting():
 def claim_due(now: datetime, worker_id: str, limit: int) -> list[Delivery]:
     """Claim up to `limit` due deliveries for this worker; rows another worker claimed first are skipped."""
     claimed = claim(
-        Delivery, _waiting(), now=now, limit=limit, worker_id=worker_id,
+        Delivery, waiting(), now=now, limit=limit, worker_id=worker_id,
         lease_seconds=current_app.config["LINKBACK_LEASE_SECONDS"],
         order_by=[Delivery.next_attempt_at, Delivery.id],
         values={"status": DeliveryStatus.SENDING, "last_attempt_at": now, "updated_at": now},

@@ -21,6 +21,11 @@ log = logging.getLogger(__name__)
 CONCURRENCY = 2
 
 
+def waiting():
+    """The mail this queue works on: queued, not yet sent nor given up."""
+    return OutgoingMail.status == MailStatus.QUEUED
+
+
 def run_pass(now: datetime | None = None) -> int:
     """Send the mail that is due; returns how many were tried."""
     config = current_app.config
@@ -29,7 +34,7 @@ def run_pass(now: datetime | None = None) -> int:
     now = now or utcnow()
     worker_id = new_worker_id()
     ids = claim(
-        OutgoingMail, OutgoingMail.status == MailStatus.QUEUED, now=now, limit=CONCURRENCY,
+        OutgoingMail, waiting(), now=now, limit=CONCURRENCY,
         worker_id=worker_id, lease_seconds=4 * float(config["MAIL_TIMEOUT_SECONDS"]) + 30,
     )
     if not ids:

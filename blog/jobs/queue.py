@@ -59,7 +59,10 @@ def claim(
         db.session.rollback()
         return []
     if db.engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        # In a CTE, so it runs once: as `IN (subquery)` the planner may rescan it for every row it
+        # updates (a semi join), each rescan locking further rows past the LIMIT.
+        chosen = candidates.with_for_update(skip_locked=True).cte("claimable").prefix_with("MATERIALIZED")
+        candidates = sa.select(chosen.c.id)
     statement = (
         sa.update(model)
         .where(model.id.in_(candidates.scalar_subquery()), waiting, is_due(model, now))

@@ -21,13 +21,18 @@ from .queue import claim_fetches, holds_claim, isolated, linkback_retry_at, new_
 log = logging.getLogger(__name__)
 
 
+def waiting():
+    """The requests this queue works on: those still waiting for their source to be checked."""
+    return IncomingWebmention.status == WebmentionStatus.QUEUED
+
+
 def run_pass(now: datetime | None = None) -> int:
     """Verify the webmentions that are due; returns how many were tried."""
     now = now or utcnow()
     config = current_app.config
     worker_id = new_worker_id()
     ids = claim_fetches(
-        IncomingWebmention, IncomingWebmention.status == WebmentionStatus.QUEUED, now=now, worker_id=worker_id
+        IncomingWebmention, waiting(), now=now, worker_id=worker_id
     )
     if not ids:
         return 0
