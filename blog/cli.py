@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 
 import click
 from flask import Flask, current_app
@@ -37,11 +39,19 @@ def serve(host: str, port: int, no_jobs: bool) -> None:
         runner = JobRunner(app, app.config["JOBS_INTERVAL_SECONDS"])
         runner.start()
     click.echo(f"Serving the blog at http://{host}:{port}/ (Ctrl-C to stop)")
+    _stop_on_sigterm()
     try:
         serve_blog(app, host, port)
     finally:
         if runner is not None:
             runner.stop()
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (systemd's stop, docker stop) ends the process as Ctrl-C does: the runner is stopped
+    and what it holds is released, instead of the process dying mid-item."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 @click.command()
@@ -59,6 +69,7 @@ def worker(once: bool) -> None:
     # No request of this process wakes it: on SQLite it polls the queues requests feed.
     runner = JobRunner(app, app.config["JOBS_INTERVAL_SECONDS"], poll_seconds=app.config["JOBS_POLL_SECONDS"])
     click.echo("Running background jobs (Ctrl-C to stop)")
+    _stop_on_sigterm()
     runner.start()
     try:
         while runner.is_alive():

@@ -94,3 +94,28 @@ def test_serve_serves_the_blog_and_publishes_scheduled_posts(app, author, tmp_pa
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_worker_stops_cleanly_on_sigterm(app, author, tmp_path):
+    """systemd stops a service with SIGTERM: the worker stops its runner and exits 0, as on Ctrl-C."""
+    env = dict(
+        os.environ,
+        BLOG_INSTANCE_PATH=app.instance_path,
+        BLOG_SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+    )
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "blog", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "Running background jobs" not in log.read_text():
+            time.sleep(0.1)
+        worker.terminate()
+        assert worker.wait(15) == 0, log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(5)
+    assert "Traceback" not in log.read_text()
