@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from blog_testing import Author, csrf_token, snapshot
+from blog_testing import ON_POSTGRESQL, Author, csrf_token, database_uri, snapshot
 from flask_migrate import upgrade
 
 from blog import create_app
@@ -51,8 +51,12 @@ def app(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def postgres_url():
-    """A fresh schema in PostgreSQL's database `test`, named in the URL's search_path; dropped afterwards."""
+def postgres_url(tmp_path):
+    """A fresh PostgreSQL schema, named in the URL's search_path, dropped afterwards: the suite's own
+    server during the PostgreSQL run (a private one on a fresh machine), else the one on 127.0.0.1."""
+    if ON_POSTGRESQL:
+        yield database_uri(tmp_path, "target")
+        return
     try:
         socket.create_connection(POSTGRES_SERVER, timeout=2).close()
     except OSError:
