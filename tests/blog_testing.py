@@ -231,3 +231,34 @@ class LiveServer:
         self.server.server_close()
         self.thread.join(5)
 
+
+
+class LoopbackPeer:
+    """A hand-written HTTP peer on a free loopback port (slow, counting, dripping...): subclasses pass
+    their BaseHTTPRequestHandler class; `stopping` is set first at exit, so handlers that wait on it
+    end at once and the threaded server shuts down promptly."""
+
+    def __init__(self, handler):
+        from http.server import ThreadingHTTPServer
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 128  # several workers' concurrent connections, and more
+
+        self.stopping = threading.Event()
+        self.server = Server(("127.0.0.1", 0), handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)

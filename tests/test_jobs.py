@@ -11,9 +11,10 @@ import sys
 import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+from blog_testing import LoopbackPeer
 
 from blog.extensions import db
 from blog.jobs import JobRunner
@@ -34,13 +35,12 @@ from blog.models import (
 )
 
 
-class SlowBlogs:
+class SlowBlogs(LoopbackPeer):
     """Loopback blogs whose every page and XML-RPC answer waits `delay` seconds; counts the pings."""
 
     def __init__(self, delay: float):
         self.delay = delay
         self.pings: dict[str, int] = {}
-        self.stopping = threading.Event()
         lock = threading.Lock()
         outer = self
 
@@ -75,23 +75,7 @@ class SlowBlogs:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        super().__init__(Handler)
 
 
 def _statuses(app, post_id: int) -> list[tuple[str, int]]:

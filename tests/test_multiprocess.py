@@ -18,14 +18,14 @@ import time
 import xmlrpc.client
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import blog_testing
 import pytest
 import requests
 import sqlalchemy as sa
-from blog_testing import CSRF_RE, PASSWORD, database_uri
+from blog_testing import CSRF_RE, PASSWORD, LoopbackPeer, database_uri
 
 from blog import PROJECT_ROOT, create_app
 from blog.extensions import db
@@ -59,12 +59,7 @@ DONE_WITHIN_SECONDS = 90  # until every delivery is sent and every source checke
 PING_DELAY_SECONDS = 0.05  # each pingback answer: long enough for the two workers' passes to overlap
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # two workers' sixteen concurrent connections, and more
-
-
-class Peers:
+class Peers(LoopbackPeer):
     """The other blogs, one threaded loopback server: /target/<i>/ pages advertising its /xmlrpc
     (pingback), /mention/<i>/ and /trackback-source/<i>/ pages linking to `permalink`. Counts every
     request per method and path, and every pingback per target."""
@@ -74,7 +69,6 @@ class Peers:
         self.requests: Counter[tuple[str, str]] = Counter()
         self.pingbacks: Counter[str] = Counter()
         self.ping_sources: set[tuple[str, str]] = set()  # (method, source)
-        self.stopping = threading.Event()
         lock = threading.Lock()
         outer = self
 
@@ -125,22 +119,7 @@ class Peers:
                 outer.stopping.wait(PING_DELAY_SECONDS)
                 self._answer(xmlrpc.client.dumps(("Registered.",), methodresponse=True).encode(), "text/xml")
 
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        super().__init__(Handler)
 
 
 class Processes:
