@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, session
 
 from .discussion import accepts_comments
 from .extensions import db
@@ -103,6 +103,38 @@ def add_visitor_comment(
     notify_new_item(comment, by_owner=by_owner, now=now)  # queued in the same transaction
     db.session.commit()
     return comment
+
+
+# The signed session's list of comment ids this browser wrote, newest last, and how many it keeps.
+OWN_COMMENTS_KEY = "own_comments"
+OWN_COMMENTS_KEPT = 20
+
+
+def remember_own_comment(comment: Comment) -> None:
+    """Note in the signed session that this browser wrote `comment`, so it is shown to it while it
+    awaits moderation (as WordPress shows an unapproved comment to the browser that posted it)."""
+    kept = [i for i in session.get(OWN_COMMENTS_KEY, []) if i != comment.id]
+    session[OWN_COMMENTS_KEY] = [*kept[-(OWN_COMMENTS_KEPT - 1) :], comment.id]
+
+
+def own_pending_comments(post: Post) -> list[Comment]:
+    """This browser's comments on `post` still awaiting moderation, oldest first. Known only by the
+    ids its signed session holds, never by a name or email address, which anyone can type."""
+    ids = [i for i in session.get(OWN_COMMENTS_KEY, []) if isinstance(i, int)]
+    if not ids:
+        return []
+    return list(
+        db.session.execute(
+            db.select(Comment)
+            .filter(
+                Comment.id.in_(ids),
+                Comment.post_id == post.id,
+                Comment.kind == CommentKind.COMMENT,
+                Comment.status == CommentStatus.PENDING,
+            )
+            .order_by(Comment.created_at, Comment.id)
+        ).scalars()
+    )
 
 
 def _reply_parent(post: Post, parent_id: int | None) -> Comment | None:

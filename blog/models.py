@@ -74,6 +74,7 @@ class DeliveryStatus(enum.StrEnum):
     ALREADY_REGISTERED = "already_registered"
     FAILED = "failed"
     NO_ENDPOINT = "no_endpoint"
+    NOT_SENT = "not_sent"  # a typed trackback whose page already got our webmention or pingback
 
 
 class Verification(enum.StrEnum):
@@ -198,6 +199,8 @@ class Comment(db.Model):
     verification_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # Why the moderation rules gave it its status ("held: 2 or more links", "spam: disallowed word").
     moderation_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The status that note explains: it is shown while the item still has it (None: no rule spoke).
+    moderation_note_status: Mapped[str | None] = mapped_column(sa.String(20))
     # For webmentions: reply, like, repost, bookmark or mention (from the source's microformats),
     # and the author's photo when the source gives one.
     mention_type: Mapped[str | None] = mapped_column(sa.String(20))
@@ -210,10 +213,19 @@ class Comment(db.Model):
     taken_down_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     post: Mapped[Post] = relationship(back_populates="comments")
+    moderation_events: Mapped[list[ModerationEvent]] = relationship(
+        back_populates="comment", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="ModerationEvent.id",
+    )
 
     @property
     def is_linkback(self) -> bool:
         return self.kind != CommentKind.COMMENT
+
+    @property
+    def current_moderation_note(self) -> str:
+        """The rules' reason for the item's status, while it still has that status; else ""."""
+        return self.moderation_note if self.status == self.moderation_note_status else ""
 
     @classmethod
     def shown_to_readers(cls):
@@ -223,6 +235,21 @@ class Comment(db.Model):
             cls.status == CommentStatus.APPROVED,
             sa.or_(cls.verification.is_(None), cls.verification != Verification.PENDING),
         )
+
+
+class ModerationEvent(db.Model):
+    """One status an item was given, by the moderation rules or by the owner, and why: its history."""
+
+    __tablename__ = "moderation_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(20))
+    by_owner: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    comment: Mapped[Comment] = relationship(back_populates="moderation_events")
 
 
 class Delivery(db.Model):
@@ -264,7 +291,8 @@ class Delivery(db.Model):
     @property
     def is_done(self) -> bool:
         return self.status in (
-            DeliveryStatus.SENT, DeliveryStatus.ALREADY_REGISTERED, DeliveryStatus.FAILED, DeliveryStatus.NO_ENDPOINT
+            DeliveryStatus.SENT, DeliveryStatus.ALREADY_REGISTERED, DeliveryStatus.FAILED, DeliveryStatus.NO_ENDPOINT,
+            DeliveryStatus.NOT_SENT,
         )
 
 

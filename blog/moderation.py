@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .extensions import db
-from .models import Comment, CommentKind, CommentStatus
+from .models import Comment, CommentKind, CommentStatus, ModerationEvent
 from .rendering import count_links
 from .site_settings import get_setting, save_settings
 
@@ -119,9 +119,18 @@ def _hold_rules(comment: Comment) -> Decision:
 def apply_moderation(comment: Comment, *, by_owner: bool = False) -> Decision:
     """Give the new item its status and note; the caller adds and commits it."""
     decision = decide(comment, by_owner=by_owner)
-    comment.status = decision.status
-    comment.moderation_note = decision.reason
+    record_status(comment, decision.status, decision.reason)
     return decision
+
+
+def record_status(comment: Comment, status: str, note: str = "", *, by_owner: bool = False) -> None:
+    """Give the item a status and add it to the item's history. A rule's note (not the owner's
+    action) becomes the reason the queue shows, for as long as the item keeps that status."""
+    comment.status = status
+    if not by_owner:
+        comment.moderation_note = note
+        comment.moderation_note_status = status
+    comment.moderation_events.append(ModerationEvent(status=status, by_owner=by_owner, note=note))
 
 
 def _edit_site_list(setting: str, host: str, add: bool) -> None:

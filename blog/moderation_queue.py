@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from .comments import normalize_author_url
 from .extensions import db
 from .models import Comment, CommentKind, CommentStatus
-from .moderation import allow_site, block_site, site_key, unlist_site, word_list
+from .moderation import allow_site, block_site, record_status, site_key, unlist_site, word_list
 from .site_settings import get_setting
 
 PER_PAGE = 50
@@ -77,6 +77,19 @@ STATUS_AFTER = {
     QueueAction.TRASH: CommentStatus.TRASH, QueueAction.RESTORE: CommentStatus.PENDING,
 }
 DELETABLE = (CommentStatus.SPAM, CommentStatus.TRASH)
+# An owner's change in the item's history, by the status it gave ("Approved by you").
+OWNER_ACTION_WORDS = {
+    CommentStatus.APPROVED: "Approved", CommentStatus.PENDING: "Back to pending",
+    CommentStatus.SPAM: "Marked as spam", CommentStatus.TRASH: "Moved to the trash",
+}
+# The "All" tab, as WordPress's: pending and approved (spam and the trash have their own tabs).
+ALL = "all"
+IN_ALL = (CommentStatus.PENDING, CommentStatus.APPROVED)
+STATUS_TABS = (ALL, *CommentStatus)
+
+
+def _statuses(status: str | None) -> tuple[str, ...] | None:
+    return IN_ALL if status == ALL else None if status is None else (status,)
 
 
 class QueueError(ValueError):
@@ -91,14 +104,14 @@ class QueueCounts:
     by_kind_status: dict[tuple[str, str], int]
 
     def count(self, status: str | None = None, kind: str = "all") -> int:
-        wanted = KIND_FILTERS[kind][1]
+        wanted, statuses = KIND_FILTERS[kind][1], _statuses(status)
         return sum(n for (k, s), n in self.by_kind_status.items()
-                   if (wanted is None or k == wanted) and (status is None or s == status))
+                   if (wanted is None or k == wanted) and (statuses is None or s in statuses))
 
 
 @dataclass
 class QueuePage:
-    status: CommentStatus
+    status: str  # a CommentStatus, or ALL
     kind: str
     page: int
     pages: int
@@ -108,7 +121,13 @@ class QueuePage:
 
     @property
     def actions(self) -> tuple[QueueAction, ...]:
-        return ACTIONS_FOR[self.status]
+        """The bulk menu: what the listed statuses offer, in the rows' order."""
+        offered = [action for status in _statuses(self.status) for action in ACTIONS_FOR[status]]
+        return tuple(sorted(set(offered), key=list(QueueAction).index))
+
+    @staticmethod
+    def actions_for(item: Comment) -> tuple[QueueAction, ...]:
+        return ACTIONS_FOR[item.status]
 
     @property
     def kind_noun(self) -> str:
@@ -132,13 +151,13 @@ def count_items() -> QueueCounts:
 def queue_page(status: str, kind: str = "all", page: int = 1, per_page: int = PER_PAGE) -> QueuePage:
     """One page of the queue, newest first, with the counts for the tabs; ValueError for an
     unknown status or kind. A page past the end shows the last one (after a bulk action emptied it)."""
-    status = CommentStatus(status)
+    status = ALL if status == ALL else CommentStatus(status)
     if kind not in KIND_FILTERS:
         raise ValueError(f"unknown kind {kind!r}")
     counts = count_items()
     pages = max(1, ceil(counts.count(status, kind) / per_page))
     page = min(max(1, page), pages)
-    query = db.select(Comment).filter(Comment.status == status)
+    query = db.select(Comment).filter(Comment.status.in_(_statuses(status)))
     if KIND_FILTERS[kind][1] is not None:
         query = query.filter(Comment.kind == KIND_FILTERS[kind][1])
     items = db.session.execute(
@@ -195,7 +214,7 @@ def change_status(ids: Iterable[int], action: str) -> Outcome:
         if action in ACTIONS_FOR.get(item.status, ()):
             moved[item.status].append(item.id)
             changed.append(item)
-            item.status = STATUS_AFTER[action]
+            record_status(item, STATUS_AFTER[action], by_owner=True)
     db.session.commit()
     if not changed:
         return Outcome(f"Nothing to do: “{LABELS[action]}” does not apply to the selected items.", changed=0)
@@ -339,7 +358,7 @@ def _undo_status(form) -> Outcome:
     for status, ids in groups.items():
         items = _items(ids)
         for item in items:
-            item.status = status
+            record_status(item, status, by_owner=True)
         back += len(items)
     db.session.commit()
     gone = sum(len(ids) for ids in groups.values()) - back

@@ -17,6 +17,7 @@ from .permalinks import post_url
 from .rendering import render_markdown
 
 SLUG_MAX_CHARS = 190
+TITLE_MAX_CHARS = 250  # posts.title; the editor refuses a longer one rather than cutting it
 
 
 class SlugTaken(ValueError):
@@ -53,7 +54,7 @@ def _tags_for(names: list[str]) -> list[Tag]:
     "python!") are one tag: the slug is what the tag page and the unique constraint go by."""
     tags: dict[str, Tag] = {}
     for name in names:
-        slug = slugify(name, max_length=120) or "tag"
+        slug = make_slug(name, max_length=120) or "tag"
         if slug in tags:
             continue
         tag = db.session.execute(db.select(Tag).filter_by(slug=slug)).scalar_one_or_none()
@@ -72,6 +73,11 @@ def _keep_seconds(wanted: datetime | None, current: datetime | None) -> datetime
     return wanted
 
 
+def make_slug(text: str, max_length: int = SLUG_MAX_CHARS) -> str:
+    """A URL slug of the text, cut at a word boundary when too long (a single longer word is cut)."""
+    return slugify(text, max_length=max_length, word_boundary=True)
+
+
 def _slug_in_use(slug: str, post: Post | None) -> bool:
     query = db.select(Post.id).filter(Post.slug == slug)
     if post is not None and post.id is not None:
@@ -82,11 +88,11 @@ def _slug_in_use(slug: str, post: Post | None) -> bool:
 def choose_slug(wanted: str, title: str, post: Post | None = None) -> str:
     """The slug to use: the one typed (must be free), else one made from the title, made unique."""
     if wanted.strip():
-        slug = slugify(wanted, max_length=SLUG_MAX_CHARS, word_boundary=True) or "post"
+        slug = make_slug(wanted) or "post"
         if _slug_in_use(slug, post):
             raise SlugTaken(f"The slug “{slug}” is already used by another post.")
         return slug
-    base = slugify(title, max_length=SLUG_MAX_CHARS, word_boundary=True) or "post"
+    base = make_slug(title) or "post"
     slug, n = base, 2
     while _slug_in_use(slug, post):
         slug = f"{base}-{n}"
@@ -141,7 +147,7 @@ def preview_post(data: PostInput, author: User, post: Post | None = None) -> Pos
     preview = Post(
         id=post.id if post else None,
         title=data.title,
-        slug=slugify(data.slug or data.title, max_length=SLUG_MAX_CHARS) or "post",
+        slug=make_slug(data.slug or data.title) or "post",
         body_markdown=data.body,
         body_html=render_markdown(data.body),
         status=PostStatus.DRAFT,
@@ -152,7 +158,7 @@ def preview_post(data: PostInput, author: User, post: Post | None = None) -> Pos
         trackback_urls=data.trackback_urls,
     )
     preview.author = author
-    preview.tags = [Tag(name=name, slug=slugify(name) or "tag") for name in parse_tags(data.tags)]
+    preview.tags = [Tag(name=name, slug=make_slug(name, max_length=120) or "tag") for name in parse_tags(data.tags)]
     return preview
 
 

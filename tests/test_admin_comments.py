@@ -112,7 +112,7 @@ def test_tabs_and_kind_filters_show_counts_and_only_matching_items(app, author, 
     add_items(app, post, [CommentKind.COMMENT] * 4, CommentStatus.SPAM)
     page = tab(author)
     assert [a.get_text(" ", True) for a in page.select(".status-tabs:not(.kind-filters) a")] == [
-        "Pending (5)", "Approved (0)", "Spam (4)", "Trash (0)"]
+        "All (5)", "Pending (5)", "Approved (0)", "Spam (4)", "Trash (0)"]
     assert [a.get_text(" ", True) for a in page.select(".kind-filters a")] == [
         "All (5)", "Comments (0)", "Pingbacks (2)", "Trackbacks (3)"]
     only_pings = tab(author, "status=pending&kind=pingback")
@@ -172,7 +172,8 @@ def test_linkback_approved_from_the_queue_appears_on_the_post(app, author, visit
 def test_linkback_row_shows_verification_source_and_why_the_rules_held_it(app, author, post):
     (track,) = add_items(app, post, [CommentKind.TRACKBACK], CommentStatus.SPAM, verification="failed",
                          verification_note="The page does not link to <b>your post</b>.",
-                         moderation_note="Spam: it contains “<script>” from your disallowed comment keys.")
+                         moderation_note="Spam: it contains “<script>” from your disallowed comment keys.",
+                         moderation_note_status=CommentStatus.SPAM)
     row = tab(author, "status=spam").select_one(f"#comment-{track}")
     assert "Failed: The page does not link to <b>your post</b>." in row.select_one(".verification").get_text()
     assert row.select_one(".moderation-note").get_text() == (

@@ -51,8 +51,15 @@ def test_setup_write_publish_comment_and_approve(browser, live_server):
     reader.get_by_label("Website").fill("https://vic.example.org")
     reader.get_by_label("Comment").fill("Great post!\nSee https://example.net/page")
     reader.get_by_role("button", name="Post Comment").click()
-    expect(reader.locator(".flash-info")).to_contain_text("awaiting moderation")
-    expect(reader.locator(".comment-list")).to_have_count(0)
+    # It is shown to this reader only, at its place, marked as waiting.
+    mine = reader.locator(".comment-list .comment-pending")
+    expect(mine).to_contain_text("Your comment is awaiting moderation.")
+    expect(mine).to_contain_text("Great post!")
+    expect(mine).to_be_in_viewport()
+    stranger = browser.new_context().new_page()
+    stranger.goto(post_url)
+    expect(stranger.locator(".comment-list")).to_have_count(0)
+    stranger.context.close()
 
     # The owner approves it from the comments screen.
     owner.goto(base + "/admin/comments/")

@@ -67,7 +67,7 @@ def test_comment_form_has_name_email_website_comment_and_button(app, author, vis
     page = soup_of(visitor.get(author.url_of(post)))
     form = page.select_one("form.comment-form")
     labels = [label.get_text() for label in form.select("label")]
-    assert labels == ["Name", "Email", "Website", "Comment"]
+    assert labels == ["Name (required)", "Email (required)", "Website", "Comment"]
     assert form.select_one('input[type="submit"]')["value"] == "Post Comment"
     assert form.select_one("textarea#content")["maxlength"] == "5000"
 
@@ -75,10 +75,12 @@ def test_comment_form_has_name_email_website_comment_and_button(app, author, vis
 def test_visitor_comment_waits_for_approval_and_visitor_is_told(app, author, visitor, post):
     response = submit_comment(visitor, author, post)
     assert response.status_code == 302
-    assert response.headers["Location"] == author.url_of(post) + "#comments"
+    assert response.headers["Location"].startswith(author.url_of(post) + "#comment-")
     page = soup_of(visitor.get(response.headers["Location"]))
-    assert "awaiting moderation" in page.select_one(".flash-info").get_text()
-    assert page.select(".comment-list .comment") == []
+    mine = page.select_one(response.headers["Location"][response.headers["Location"].index("#") :])
+    assert "awaiting moderation" in mine.select_one(".comment-awaiting-moderation").get_text()
+    assert [li["id"] for li in page.select(".comment-list .comment")] == [mine["id"]]  # only to its author
+    assert soup_of(app.test_client().get(author.url_of(post))).select(".comment-list .comment") == []
     assert stored(app) == [("Visitor Vic", "Nice!", "pending")]
 
 

@@ -299,7 +299,7 @@ def test_separate_mentions_lists_pingbacks_apart_from_comments(blog):
     assert comment_ids(page.select_one(".comment-list")) == ["comment-1"]
     mentions = page.select_one("section.mentions")
     assert mentions.select_one("h3").get_text() == "Mentions"
-    assert comment_ids(mentions.select_one("ol")) == ["comment-2"]
+    assert comment_ids(mentions.select_one("ul.mention-list")) == ["comment-2"]
     assert mentions.select_one("a")["href"] == source
     assert "Pingback:" in mentions.get_text()
 

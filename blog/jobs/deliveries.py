@@ -18,7 +18,7 @@ from ..extensions import db
 from ..linkbacks.discovery import Endpoints
 from ..linkbacks.http import FetchPolicy, policy_from_config
 from ..linkbacks.links import normalize_url, outgoing_links
-from ..linkbacks.outbox import record_own_link
+from ..linkbacks.outbox import page_already_notified, record_own_link
 from ..linkbacks.sending import Outcome, Result, discover_target, send_pingback, send_trackback, send_webmention
 from ..linkbacks.targets import find_own_post
 from ..models import Delivery, DeliveryMethod, DeliveryOrigin, DeliveryStatus, Post, PostStatus, utcnow
@@ -51,6 +51,7 @@ FINAL_STATUS = {
     Result.SENT: DeliveryStatus.SENT,
     Result.ALREADY_REGISTERED: DeliveryStatus.ALREADY_REGISTERED,
     Result.NO_ENDPOINT: DeliveryStatus.NO_ENDPOINT,
+    Result.NOT_SENT: DeliveryStatus.NOT_SENT,
     Result.FAILED: DeliveryStatus.FAILED,
 }
 
@@ -120,8 +121,8 @@ def deliver_due(now: datetime | None = None) -> int:
     _run(links, policy, now, worker_id)
     pending_trackbacks = []
     for delivery in trackbacks:
-        if method := _page_already_notified(delivery):
-            _record(delivery, Outcome(Result.ALREADY_REGISTERED, f"Not sent: this page already got our {method}."),
+        if method := page_already_notified(delivery.post.deliveries, delivery.target):
+            _record(delivery, Outcome(Result.NOT_SENT, f"Not sent: this page already got our {method}."),
                     now, worker_id)
         else:
             pending_trackbacks.append(delivery)
@@ -246,20 +247,3 @@ def _record(
         delivery.next_attempt_at = linkback_retry_at(delivery.attempts, now)
     log.info("delivery %s to %s: %s (%s)", delivery.id, delivery.target, delivery.status, delivery.detail)
 
-
-def _page_already_notified(trackback: Delivery) -> str | None:
-    """The protocol by which the page whose TrackBack URL this is already heard of the post, or None
-    (the author typed the trackback URL of a page the post links to: one notification is enough)."""
-    wanted = normalize_url(trackback.target)
-    for sibling in trackback.post.deliveries:
-        if sibling.origin != DeliveryOrigin.LINK or sibling.status not in (
-            DeliveryStatus.SENT, DeliveryStatus.ALREADY_REGISTERED
-        ) or sibling.method not in SENT_METHODS:
-            continue
-        page = normalize_url(sibling.target)
-        candidates = {page.rstrip("/") + "/trackback/", page.rstrip("/") + "/trackback"}
-        if sibling.page_trackback_url:
-            candidates.add(normalize_url(sibling.page_trackback_url))
-        if wanted in candidates or wanted.rstrip("/") in {c.rstrip("/") for c in candidates}:
-            return sibling.method
-    return None

@@ -57,6 +57,14 @@ class ConnectionFailed(FetchError):
     pass
 
 
+class HostNotFound(ConnectionFailed):
+    """The host name does not resolve."""
+
+
+class AnswerBrokeOff(ConnectionFailed):
+    """The connection closed or reset while the answer was being read."""
+
+
 class FetchTimeout(FetchError):
     pass
 
@@ -231,7 +239,7 @@ def _open_checked_socket(conn, policy: FetchPolicy) -> socket.socket:
     try:
         infos = socket.getaddrinfo(conn._dns_host, conn.port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
-        raise ConnectionFailed(f"cannot resolve {conn.host}") from error
+        raise HostNotFound(f"cannot resolve {conn.host}") from error
     refused, last_error = None, None
     for family, socktype, proto, _, sockaddr in infos:
         if not policy.allows(sockaddr[0]):
@@ -386,7 +394,7 @@ def _read(response, url, redirects, policy, deadline: _Deadline) -> FetchResult:
     except requests.Timeout as error:
         raise FetchTimeout(f"{url} stopped sending its answer") from error
     except requests.RequestException as error:
-        raise ConnectionFailed(f"the answer from {url} broke off") from error
+        raise AnswerBrokeOff(f"the answer from {url} broke off") from error
     finally:
         response.close()
     return FetchResult(

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ..discussion import accepts_pingbacks, accepts_trackbacks
 from ..extensions import db
 from ..models import Comment, CommentKind, CommentStatus, LinkbackCheck, Post, Verification, utcnow
-from ..moderation import apply_moderation
+from ..moderation import apply_moderation, record_status
 from ..notifications import notify_new_item
 from ..permalinks import post_url
 from ..site_settings import get_setting
@@ -149,10 +149,9 @@ def _store(post: Post, kind: CommentKind, caller: Caller, now: datetime, *, auth
         target_url=target_url[:2000],
     )
     if verify:
-        comment.status = CommentStatus.PENDING
         comment.verification = Verification.PENDING
         comment.verification_note = "Waiting to check that the page links here."
-        comment.moderation_note = "Held until its page is checked to link here."
+        record_status(comment, CommentStatus.PENDING, "Held until its page is checked to link here.")
     else:
         with db.session.no_autoflush:
             apply_moderation(comment)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import enum
 import xmlrpc.client
 from dataclasses import dataclass
-from urllib.parse import urlencode, urljoin
+from http import HTTPStatus
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 from defusedxml import ElementTree
@@ -15,7 +16,18 @@ from defusedxml.common import DefusedXmlException
 
 from . import faults
 from .discovery import Endpoints, endpoints_from
-from .http import AddressNotAllowed, FetchError, FetchPolicy, FetchResult, TooManyRedirects, URLNotAllowed, fetch
+from .http import (
+    AddressNotAllowed,
+    AnswerBrokeOff,
+    FetchError,
+    FetchPolicy,
+    FetchResult,
+    FetchTimeout,
+    HostNotFound,
+    TooManyRedirects,
+    URLNotAllowed,
+    fetch,
+)
 from .xmlrpc_wire import MALFORMED, dumps_call, loads
 
 RETRYABLE_HTTP = {408, 425, 429}
@@ -27,6 +39,7 @@ class Result(enum.StrEnum):
     SENT = "sent"
     ALREADY_REGISTERED = "already_registered"
     NO_ENDPOINT = "no_endpoint"
+    NOT_SENT = "not_sent"  # nothing sent, none needed: the page already heard of the post another way
     FAILED = "failed"  # final: never retried
     TRANSIENT = "transient"  # worth another try later
 
@@ -44,29 +57,55 @@ class Outcome:
         return self.result in (Result.SENT, Result.ALREADY_REGISTERED)
 
 
-def _network_failure(error: FetchError, what: str) -> Outcome:
+def _network_failure(error: FetchError, what: str, url: str) -> Outcome:
+    """A failure before any answer, in plain words naming the host (never the socket's errno)."""
     if isinstance(error, AddressNotAllowed):
         return Outcome(Result.FAILED, f"Not sent: {what} is on a private or local network address.")
     if isinstance(error, URLNotAllowed):
         return Outcome(Result.FAILED, f"Not sent: {what} is not an http(s) address we may fetch ({error}).")
     if isinstance(error, TooManyRedirects):
-        return Outcome(Result.FAILED, f"{what} redirects too many times.")
-    return Outcome(Result.TRANSIENT, f"Could not reach {what}: {error}")
+        return Outcome(Result.FAILED, f"{what[0].upper()}{what[1:]} redirects too many times.")
+    host = urlsplit(url).hostname or url
+    which = "" if what == "the linked page" else f" ({what})"
+    if isinstance(error, FetchTimeout):
+        words = f"{host} did not answer in time{which}."
+    elif isinstance(error, HostNotFound):
+        words = f"The address of {host} could not be found{which}."
+    elif isinstance(error, AnswerBrokeOff):
+        words = f"The answer from {host} broke off{which}."
+    else:
+        words = f"Could not connect to {host}{which}."
+    return Outcome(Result.TRANSIENT, words)
 
 
-def _http_failure(page: FetchResult, what: str, endpoint: str | None = None) -> Outcome:
-    result = Result.TRANSIENT if page.status >= 500 or page.status in RETRYABLE_HTTP else Result.FAILED
-    return Outcome(result, f"{what} answered HTTP {page.status}.", endpoint=endpoint, http_status=page.status)
+def _status_words(status: int) -> str:
+    """"404 Not Found", or the bare number for a status without a standard name."""
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def _http_failure(answer: FetchResult, what: str, endpoint: str | None = None) -> Outcome:
+    """An error status in plain words, with the remote blog's own message when it sent one (an
+    endpoint's answer; a page's error body is its design, not a message to us)."""
+    result = Result.TRANSIENT if answer.status >= 500 or answer.status in RETRYABLE_HTTP else Result.FAILED
+    detail = f"{what} answered {_status_words(answer.status)}."
+    reason = _plain_reason(answer) if endpoint is not None else ""
+    if reason and reason.lower() not in detail.lower():
+        detail = f"{detail[:-1]}: “{reason}”"
+    return Outcome(result, detail, endpoint=endpoint, http_status=answer.status)
 
 
 def discover_target(target: str, policy: FetchPolicy) -> Endpoints | Outcome:
-    """The target's endpoints, or an Outcome saying why they could not be read."""
+    """The target's endpoints, or an Outcome saying why they could not be read (a page that
+    answers 404 is missing, not a page without endpoints)."""
     try:
         page = fetch(target, policy=policy)
     except FetchError as error:
-        return _network_failure(error, "the linked page")
-    if page.status >= 500 or page.status in RETRYABLE_HTTP:
-        return _http_failure(page, "The linked page")
+        return _network_failure(error, "the linked page", target)
+    if not page.ok:
+        return _http_failure(page, "The page")
     return endpoints_from(page, target)
 
 
@@ -81,7 +120,7 @@ def send_webmention(endpoint: str, source: str, target: str, policy: FetchPolicy
     try:
         answer = fetch(endpoint, policy=policy, method="POST", data=body, headers=headers)
     except FetchError as error:
-        return _with_endpoint(_network_failure(error, "the webmention endpoint"), endpoint)
+        return _with_endpoint(_network_failure(error, "the webmention endpoint", endpoint), endpoint)
     if answer.ok:
         location = answer.headers.get("Location", "").strip()
         if answer.status == 201 and location:
@@ -91,12 +130,7 @@ def send_webmention(endpoint: str, source: str, target: str, policy: FetchPolicy
         else:
             detail = "Webmention accepted."
         return Outcome(Result.SENT, detail, endpoint=endpoint, http_status=answer.status)
-    failure = _http_failure(answer, "The webmention endpoint", endpoint)
-    reason = _plain_reason(answer) if failure.result == Result.FAILED else ""
-    if not reason:
-        return failure
-    detail = f"The webmention endpoint answered HTTP {answer.status}: “{reason}”"
-    return Outcome(Result.FAILED, detail, endpoint=endpoint, http_status=answer.status)
+    return _http_failure(answer, "The webmention endpoint", endpoint)
 
 
 def _plain_reason(answer: FetchResult) -> str:
@@ -119,7 +153,7 @@ def send_pingback(endpoint: str, source: str, target: str, policy: FetchPolicy) 
             endpoint, policy=policy, method="POST", data=body, headers={"Content-Type": "text/xml"}
         )
     except FetchError as error:
-        return _with_endpoint(_network_failure(error, "the pingback server"), endpoint)
+        return _with_endpoint(_network_failure(error, "the pingback server", endpoint), endpoint)
     if answer.status != 200:
         return _http_failure(answer, "The pingback server", endpoint)
     try:
@@ -155,7 +189,7 @@ def send_trackback(
     try:
         answer = fetch(ping_url, policy=policy, method="POST", data=body.encode("ascii"), headers=headers)
     except FetchError as error:
-        return _with_endpoint(_network_failure(error, "the trackback URL"), ping_url)
+        return _with_endpoint(_network_failure(error, "the trackback URL", ping_url), ping_url)
     if answer.status >= 500 or answer.status in RETRYABLE_HTTP:
         return _http_failure(answer, "The trackback URL", ping_url)
     try:

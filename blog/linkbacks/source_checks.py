@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup
 
 from ..models import Comment, CommentKind, CommentStatus, Verification
-from ..moderation import apply_moderation
+from ..moderation import apply_moderation, record_status
 from ..notifications import notify_new_item
 from .http import AddressNotAllowed, FetchError, FetchPolicy, TooManyRedirects, URLNotAllowed
 from .http import fetch as http_fetch
@@ -99,6 +99,5 @@ def record_check(comment: Comment, result: CheckResult, now: datetime, *, final:
         comment.verification = Verification.UNREACHABLE
     comment.verification_note = result.note
     if comment.status in (CommentStatus.PENDING, CommentStatus.APPROVED):
-        comment.status = CommentStatus.SPAM
-        comment.moderation_note = f"Spam: {result.note[0].lower()}{result.note[1:]} It was not shown."
+        record_status(comment, CommentStatus.SPAM, f"Spam: {result.note[0].lower()}{result.note[1:]} It was not shown.")
     return True

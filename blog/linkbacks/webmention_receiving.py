@@ -26,7 +26,7 @@ from ..models import (
     WebmentionStatus,
     utcnow,
 )
-from ..moderation import apply_moderation
+from ..moderation import apply_moderation, record_status
 from ..notifications import notify_new_item
 from .http import AddressNotAllowed, FetchError, FetchPolicy, TooManyRedirects, URLNotAllowed
 from .http import fetch as http_fetch
@@ -326,7 +326,6 @@ def _take_down(request: IncomingWebmention, existing: Comment | None, why: str, 
     """Remove the mention from the post but keep it in the admin (trash, with the reason)."""
     request.status, request.reason = WebmentionStatus.DELETED, why
     if existing is not None:
-        existing.status = CommentStatus.TRASH
         existing.taken_down_at = now
-        existing.moderation_note = f"Taken down: {why}"
+        record_status(existing, CommentStatus.TRASH, f"Taken down: {why}")
         request.comment_id = existing.id

@@ -53,6 +53,7 @@ def index():
         "admin/comments.html",
         queue=page,
         labels=queue.LABELS,
+        status_tabs=queue.STATUS_TABS,
         site_key=queue.site_key,
         confirm_empty=request.args.get("confirm") == "empty" and page.status in queue.DELETABLE,
         notice=session.pop(NOTICE_KEY, None),
@@ -97,7 +98,8 @@ def edit(comment_id):
         )
         return _report(queue.edit_comment(comment, fields))
     status = 400 if form.errors else 200
-    return render_template("admin/edit_comment.html", form=form, comment=comment, back=_back()), status
+    return render_template("admin/edit_comment.html", form=form, comment=comment, back=_back(),
+                           owner_action_words=queue.OWNER_ACTION_WORDS), status
 
 
 @bp.post("/<int:comment_id>/site")

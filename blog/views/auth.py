@@ -32,7 +32,8 @@ def setup():
         login_user(user)
         flash("Your blog is ready. Write your first post!", "success")
         return redirect(url_for("editor.new_post"))
-    return render_template("auth/setup.html", form=form), 400 if form.errors else 200
+    # The refused form keeps the typed password, so the page must not be stored anywhere.
+    return render_template("auth/setup.html", form=form), 400 if form.errors else 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from ..auth import require_login
 from ..extensions import csrf, db
 from ..forms import PostForm
 from ..jobs import wake_jobs
-from ..linkbacks.outbox import delivery_summary, plan_notifications, resend
+from ..linkbacks.outbox import STATUS_WORDS, delivery_summary, plan_notifications, resend
 from ..models import Delivery, DeliveryMethod, Post, utcnow
 from ..permalinks import local_time, post_url
 from ..posts import PostInput, SlugTaken, count_comments_under, delete_post, preview_post, save_post
@@ -110,13 +110,15 @@ def _edit(post: Post | None):
 
 
 def _render_editor(form: PostForm, post: Post | None, preview: Post | None = None, status: int = 200):
-    """The editor page, with the Linkbacks panel and what publishing would notify."""
+    """The editor page, with the Linkbacks panel and, beside the form, what publishing would do:
+    for the saved post, or for what was just previewed (judged against the saved post's outbox)."""
     shown = preview or post
-    plan = plan_notifications(shown, post_url(shown, external=True)) if shown is not None else []
+    deliveries = post.deliveries if post is not None else []
+    plan = plan_notifications(shown, post_url(shown, external=True), deliveries) if shown is not None else []
     return (
         render_template(
             "editor/edit_post.html", form=form, post=post, preview=preview, plan=plan, now=utcnow(),
-            deliveries=post.deliveries if post is not None else [],
+            deliveries=deliveries, status_words=STATUS_WORDS,
         ),
         status,
     )

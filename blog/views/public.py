@@ -6,13 +6,19 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 
 from .. import archive
-from ..comments import CommentInput, CommentRejected, add_visitor_comment
+from ..comments import (
+    CommentInput,
+    CommentRejected,
+    add_visitor_comment,
+    own_pending_comments,
+    remember_own_comment,
+)
 from ..discussion import accepts_comments, accepts_pingbacks, accepts_trackbacks
 from ..extensions import csrf, db
 from ..feeds import build_atom_feed
 from ..forms import CommentForm
 from ..jobs import wake_jobs
-from ..models import Post
+from ..models import CommentStatus, Post
 from ..permalinks import absolute_url_for, local_time, permalink_values, post_url
 from ..site_settings import get_setting, get_settings
 from ..threads import arrange
@@ -49,8 +55,9 @@ def post(year, month, day, slug):
 def render_post(post: Post, form: CommentForm, status: int = 200):
     settings = get_settings()
     items = archive.approved_items(post)
+    own_pending = own_pending_comments(post)  # shown to this browser only, marked as waiting
     discussion = arrange(
-        items,
+        sorted([*items, *own_pending], key=lambda i: (i.created_at, i.id)) if own_pending else items,
         threaded=settings["thread_comments"],
         max_depth=settings["thread_comments_depth"],
         per_page=settings["comments_per_page"] if settings["page_comments"] else None,
@@ -82,13 +89,18 @@ def render_post(post: Post, form: CommentForm, status: int = 200):
             text_rel="nofollow ugc" if settings["nofollow_links"] else "ugc",
         ),
         status,
+        # A page showing this browser's pending comment is its own: no shared cache may keep it.
+        {"Cache-Control": "private, no-store"} if own_pending else {},
     )
 
 
-@bp.after_request
+@bp.after_app_request
 def _advertise_pingback_server(response):
     """X-Pingback on every public page (PB-3), except a post whose pingbacks are closed, and the
-    Webmention endpoint as an HTTP Link header (WM-1)."""
+    Webmention endpoint as an HTTP Link header (WM-1). Public pages include "not found" for an
+    address no view matched (no blueprint), as for one a public view refused."""
+    if request.blueprint not in (bp.name, None):
+        return response
     if response.mimetype == "text/html" and get_setting("accept_pingbacks") and g.get("pingbacks_open", True):
         response.headers["X-Pingback"] = absolute_url_for("linkbacks.xmlrpc")
     if response.mimetype == "text/html" and get_setting("accept_webmentions"):
@@ -114,6 +126,7 @@ def comment(post_id):
     if current_user.is_authenticated:
         data.name = data.name or current_user.username
         data.email = data.email or current_user.email
+        data.url = data.url or get_setting("site_url")  # as WordPress's user_url: the blog itself
     try:
         comment = add_visitor_comment(
             post,
@@ -126,11 +139,16 @@ def comment(post_id):
         form.content.errors = [*form.content.errors, str(error)]
         return render_post(post, form, error.status_code)
     wake_jobs("mail")  # its notification, if any
-    if comment.status == "approved":
+    if comment.status == CommentStatus.APPROVED:
         flash("Your comment was published.", "success")
         return redirect(f"{post_url(post)}#comment-{comment.id}")
+    if comment.status == CommentStatus.PENDING:
+        # Shown to this browser at its place, marked "awaiting moderation", where the visitor lands.
+        remember_own_comment(comment)
+        return redirect(f"{post_url(post)}#comment-{comment.id}")
+    # Spam: told the same, but never shown; the top of the page is where the notice is.
     flash("Thank you! Your comment is awaiting moderation.", "info")
-    return redirect(f"{post_url(post)}#comments")
+    return redirect(post_url(post))
 
 
 @bp.get("/tag/<slug>/", defaults={"page": 1})

@@ -6,10 +6,11 @@ document.addEventListener("click", async (event) => {
   if (!field) return;
   const label = button.textContent;
   try {
-    await navigator.clipboard.writeText(field.value);
+    await navigator.clipboard.writeText(field.value ?? field.textContent);
     button.textContent = "Copied";
   } catch {
-    field.select(); // no clipboard access (e.g. plain http): leave it selected for Ctrl+C
+    // No clipboard access (e.g. plain http): leave it selected for Ctrl+C.
+    window.getSelection().selectAllChildren(field);
     button.textContent = "Press Ctrl+C";
   }
   setTimeout(() => { button.textContent = label; }, 2000);

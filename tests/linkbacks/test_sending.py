@@ -59,7 +59,7 @@ def test_http_5xx_from_pingback_server_is_transient(httpserver, policy):
 def test_http_404_from_pingback_server_is_final(httpserver, policy):
     httpserver.expect_request("/rpc", method="POST").respond_with_data("nope", status=404)
     outcome = send_pingback(httpserver.url_for("/rpc"), SOURCE, "http://t/", policy)
-    assert outcome.result == Result.FAILED and "HTTP 404" in outcome.detail
+    assert outcome.result == Result.FAILED and outcome.detail == "The pingback server answered 404 Not Found: “nope”"
 
 
 def test_non_xmlrpc_answer_is_final(httpserver, policy):
@@ -137,7 +137,7 @@ def test_trackback_http_500_is_transient_and_404_final(httpserver, policy):
     assert send_trackback(httpserver.url_for("/down"), url=SOURCE, title="t", excerpt="", blog_name="",
                           policy=policy).result == Result.TRANSIENT
     gone = send_trackback(httpserver.url_for("/gone"), url=SOURCE, title="t", excerpt="", blog_name="", policy=policy)
-    assert gone.result == Result.FAILED and "HTTP 404" in gone.detail
+    assert gone.result == Result.FAILED and "answered 404 Not Found" in gone.detail
 
 
 def test_fault_with_bad_code_type_is_generic(httpserver, policy):

@@ -210,7 +210,7 @@ def test_trackback_to_a_page_that_got_our_webmention_is_not_sent(app, author, re
     deliver(app)
     link, trackback = rows(app, post.id)
     assert (link.status, link.method) == ("sent", "webmention")
-    assert trackback.status == "already_registered"
+    assert trackback.status == "not_sent"
     assert trackback.detail == "Not sent: this page already got our webmention."
     assert [r.path for r in peer.received] == ["/webmention"]
 

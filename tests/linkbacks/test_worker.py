@@ -195,7 +195,7 @@ def test_trackback_to_a_page_already_pinged_is_not_sent_twice(app, author, remot
     with app.app_context():
         deliver_due()
     link, trackback = rows(app, post.id)
-    assert (link.status, trackback.status) == ("sent", "already_registered")
+    assert (link.status, trackback.status) == ("sent", "not_sent")
     assert remote_blog.trackbacks == [] and len(remote_blog.pings) == 1
 
 
