@@ -134,6 +134,21 @@ def csrf_token(client, path: str = "/login") -> str:
     return match.group(1)
 
 
+def leave_comment(app, author, post, text: str, ip: str = "192.0.2.10") -> int:
+    """A visitor (a client of their own, from their own address) sends the post's comment form;
+    returns the stored comment's id."""
+    from blog.models import Comment
+
+    visitor = app.test_client()
+    url = author.url_of(post)
+    data = {"csrf_token": csrf_token(visitor, url), "name": "Reader", "email": "reader@example.com",
+            "url": "", "content": text}
+    response = visitor.post(f"/comment/{post.id}", data=data, environ_base={"REMOTE_ADDR": ip})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        return db.session.execute(db.select(Comment).filter_by(content=text)).scalar_one().id
+
+
 def run_setup(client, **fields):
     data = {"blog_title": "Test Blog", "username": "admin", "password": PASSWORD, "email": "admin@example.com"}
     data.update(fields)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from blog_testing import csrf_token, snapshot
+from blog_testing import csrf_token, leave_comment, snapshot
 from bs4 import BeautifulSoup
 from werkzeug.datastructures import MultiDict
 
@@ -18,18 +18,6 @@ from blog.moderation import decide
 from blog.site_settings import get_setting
 
 SCREEN = "/admin/comments/"
-
-
-def leave_comment(app, author, post, text: str, ip: str = "192.0.2.10"):
-    """A visitor (a client of their own, from their own address) sends the post's comment form."""
-    visitor = app.test_client()
-    url = author.url_of(post)
-    data = {"csrf_token": csrf_token(visitor, url), "name": "Reader", "email": "reader@example.com",
-            "url": "", "content": text}
-    response = visitor.post(f"/comment/{post.id}", data=data, environ_base={"REMOTE_ADDR": ip})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    with app.app_context():
-        return db.session.execute(db.select(Comment).filter_by(content=text)).scalar_one().id
 
 
 def add_items(app, post, kinds, status=CommentStatus.PENDING, **fields) -> list[int]:

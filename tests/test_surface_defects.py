@@ -6,7 +6,7 @@ checked in the rendered HTML and, where it is about rendering, in Chromium."""
 from __future__ import annotations
 
 import pytest
-from blog_testing import PASSWORD, csrf_token, snapshot
+from blog_testing import PASSWORD, leave_comment, snapshot
 from bs4 import BeautifulSoup
 from werkzeug.datastructures import MultiDict
 
@@ -21,17 +21,6 @@ DISCUSSION = "/admin/settings/discussion"
 
 def soup(response) -> BeautifulSoup:
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def leave_comment(app, author, post, text: str, ip: str = "192.0.2.10") -> int:
-    visitor = app.test_client()
-    url = author.url_of(post)
-    data = {"csrf_token": csrf_token(visitor, url), "name": "Reader", "email": "reader@example.com",
-            "url": "", "content": text}
-    response = visitor.post(f"/comment/{post.id}", data=data, environ_base={"REMOTE_ADDR": ip})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    with app.app_context():
-        return db.session.execute(db.select(Comment).filter_by(content=text)).scalar_one().id
 
 
 def press(author, status: str, comment_id: int, label: str):

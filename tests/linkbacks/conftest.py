@@ -3,11 +3,13 @@ XML-RPC pingbacks and TrackBack pings, and records what it received."""
 
 from __future__ import annotations
 
+import threading
 import xmlrpc.client
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 import pytest
+from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from blog.linkbacks.http import FetchPolicy
@@ -77,3 +79,18 @@ def remote_blog(httpserver):
 @pytest.fixture
 def policy():
     return FetchPolicy(allow_private=True, connect_timeout=2, read_timeout=2, total_timeout=5)
+
+
+@pytest.fixture
+def slow_peer():
+    """A threaded loopback server whose handlers may hold a request until `release` is set
+    (at the latest when the test ends)."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    release = threading.Event()
+    try:
+        yield server, release
+    finally:
+        release.set()
+        server.clear()
+        server.stop()

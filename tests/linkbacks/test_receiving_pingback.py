@@ -17,7 +17,6 @@ from blog_testing import csrf_token
 from bs4 import BeautifulSoup
 from bs4 import Comment as HTMLComment
 from defusedxml import ElementTree
-from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from blog.extensions import db
@@ -55,21 +54,6 @@ def blog(app, author, live_server):
             return requests.get(Blog.target, timeout=5).text
 
     return Blog
-
-
-@pytest.fixture
-def slow_peer():
-    """A threaded loopback server whose handlers may hold a request until `release` is set
-    (at the latest when the test ends)."""
-    server = HTTPServer(threaded=True)
-    server.start()
-    release = threading.Event()
-    try:
-        yield server, release
-    finally:
-        release.set()
-        server.clear()
-        server.stop()
 
 
 def received(source: str, target: str) -> str:

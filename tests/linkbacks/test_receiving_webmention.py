@@ -13,7 +13,6 @@ import pytest
 import requests
 from blog_testing import CSRF_RE
 from bs4 import BeautifulSoup
-from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from blog.extensions import db
@@ -60,21 +59,6 @@ def blog(app, author, live_server):
                 return result
 
     return Blog
-
-
-@pytest.fixture
-def slow_peer():
-    """A threaded loopback server whose handlers may hold a request until `release` is set
-    (at the latest when the test ends)."""
-    server = HTTPServer(threaded=True)
-    server.start()
-    release = threading.Event()
-    try:
-        yield server, release
-    finally:
-        release.set()
-        server.clear()
-        server.stop()
 
 
 def serve(httpserver, path, body, status=200, content_type="text/html"):
