@@ -1,6 +1,6 @@
 # Two commands: `make run` serves the blog, `make test` runs the whole test suite, on SQLite and on PostgreSQL.
-# Both set up what they need (virtualenv, packages, Debian's chromium for the browser tests, Debian's
-# postgresql when no PostgreSQL server answers).
+# Both set up what they need (virtualenv, packages, Debian's chromium for the browser tests, Debian's Java and
+# the Nu HTML Checker for the markup tests, Debian's postgresql when no PostgreSQL server answers).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,24 +12,29 @@ PYTEST_ARGS ?=
 # The PostgreSQL server `make test` uses when it answers; else tools/test-postgres.sh starts a private one.
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres install lint bench system-python chromium
+.PHONY: run test test-sqlite test-postgres install lint bench system-python chromium java
+# The Nu HTML Checker, from the npm registry's vnu-jar package (checked against the registry's sha1).
+VNU_VERSION := 26.9.27
+VNU_SHA1 := 80a35dd6f8f7230132811a6ee8bd4257a119fb14
+VNU_JAR := $(VENV)/share/vnu-$(VNU_VERSION).jar
+TEST_TOOLS := $(VENV)/.installed-test chromium java $(VNU_JAR)
 
 run: $(VENV)/.installed
 	$(BIN)/flask --app blog db upgrade
 	$(BIN)/flask --app blog serve --host $(HOST) --port $(PORT)
 
 # Both runs, even when the first fails; fails if either did.
-test: $(VENV)/.installed-test chromium
+test: $(TEST_TOOLS)
 	@status=0; \
 	$(MAKE) --no-print-directory test-sqlite || status=1; \
 	$(MAKE) --no-print-directory test-postgres || status=1; \
 	exit $$status
 
-test-sqlite: $(VENV)/.installed-test chromium
-	BLOG_TEST_DATABASE_URL=sqlite $(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+test-sqlite: $(TEST_TOOLS)
+	VNU_JAR=$(VNU_JAR) BLOG_TEST_DATABASE_URL=sqlite $(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.installed-test chromium
-	TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' TEST_PYTHON=$(BIN)/python \
+test-postgres: $(TEST_TOOLS)
+	VNU_JAR=$(VNU_JAR) TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' TEST_PYTHON=$(BIN)/python \
 	  tools/test-postgres.sh $(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
@@ -60,3 +65,13 @@ chromium:
 	@[ -x /usr/bin/chromium ] || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  $(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+# The markup tests run the Nu HTML Checker on Java (any JRE 11 or later; Debian 12's default is 17).
+java:
+	@command -v java >/dev/null || { \
+	  echo "Installing Debian's Java runtime for the Nu HTML Checker"; \
+	  $(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y default-jre-headless; }
+
+$(VNU_JAR): | $(BIN)/python
+	@echo "Fetching the Nu HTML Checker $(VNU_VERSION) (vnu-jar from the npm registry)"
+	$(BIN)/python tools/fetch-vnu.py $(VNU_VERSION) $(VNU_SHA1) $@

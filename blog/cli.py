@@ -68,13 +68,15 @@ def worker(once: bool) -> None:
     app = current_app._get_current_object()
     # No request of this process wakes it: on SQLite it polls the queues requests feed.
     runner = JobRunner(app, app.config["JOBS_INTERVAL_SECONDS"], poll_seconds=app.config["JOBS_POLL_SECONDS"])
-    click.echo("Running background jobs (Ctrl-C to stop)")
     _stop_on_sigterm()
-    runner.start()
-    try:
+    try:  # a stop that arrives while the runner starts is a clean stop too
+        runner.start()
+        click.echo("Running background jobs (Ctrl-C to stop)")
         while runner.is_alive():
             runner.join(1)
     except KeyboardInterrupt:
+        pass
+    finally:
         runner.stop()
 
 

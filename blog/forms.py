@@ -103,6 +103,14 @@ class LocalDateTimeField(DateTimeLocalField):
         except ValueError as error:
             raise ValueError(f"{DATE_MESSAGE}.") from error
 
+    def __call__(self, **kwargs):
+        """A datetime-local input can only hold a real date: text that is not one is shown back as
+        typed, in a plain text input (valid HTML), beside its error."""
+        if self.raw_data and self.raw_data[0] and self.data is None:
+            kwargs["type"] = "text"
+            self.render_kw = {k: v for k, v in (self.render_kw or {}).items() if k not in ("step", "min", "max")}
+        return super().__call__(**kwargs)
+
 
 class SetupForm(FlaskForm):
     blog_title = StringField("Blog title", filters=STRIP, validators=[DataRequired(), Length(max=250)])
@@ -201,7 +209,7 @@ class GeneralSettingsForm(FlaskForm):
     posts_per_page = IntegerField(
         "Posts per page", validators=[InputRequired(), NumberRange(min=1, max=100)]
     )
-    timezone = SelectField("Time zone", validators=[InputRequired()])
+    timezone = SelectField("Time zone")  # a value that is not one of the choices is refused
     submit = SubmitField("Save Changes")
 
     def __init__(self, *args, **kwargs):
@@ -255,8 +263,7 @@ class DiscussionSettingsForm(FlaskForm):
     thread_comments_depth = SelectField(
         "levels deep",
         coerce=int,
-        choices=[SelectChoice(str(n), str(n)) for n in range(2, 11)],
-        validators=[InputRequired()],
+        choices=[SelectChoice(str(n), str(n)) for n in range(2, 11)],  # any other value is refused as not a choice
     )
     page_comments = BooleanField("Break comments into pages with")
     comments_per_page = IntegerField(

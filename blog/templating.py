@@ -20,13 +20,19 @@ def format_datetime(moment: datetime | None) -> str:
     return format_date(moment, "%B %-d, %Y at %H:%M")
 
 
+def machine_time(moment: datetime) -> str:
+    """A moment for a `datetime` attribute or a feed: ISO 8601 with whole seconds and its offset
+    (HTML allows at most three digits of a second; microseconds are not valid)."""
+    return moment.isoformat(timespec="seconds")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         post_url=post_url, trackback_url=trackback_url, absolute_url_for=absolute_url_for,
         comments_close_at=comments_close_at, pings_close_at=pings_close_at,
     )
     app.jinja_env.filters.update(
-        date=format_date, datetime=format_datetime, comment_text=render_comment_text
+        date=format_date, datetime=format_datetime, machine_time=machine_time, comment_text=render_comment_text
     )
 
     @app.context_processor

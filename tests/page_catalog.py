@@ -1,0 +1,208 @@
+"""Every page of the blog, public and admin, in the states a user meets: a blog filled with posts
+(published, draft, scheduled), tags, comments (threaded, pending, spam, trash), pingbacks,
+trackbacks, webmentions (a reply, a like, a repost), deliveries in every state, and forms shown with
+their errors. The markup checks (test_valid_html.py, test_accessibility.py) walk this list, so a page
+added to the blog belongs here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from blog_testing import PASSWORD, csrf_token, run_setup
+
+from blog.extensions import db
+from blog.models import (
+    Comment,
+    CommentKind,
+    CommentStatus,
+    Delivery,
+    DeliveryMethod,
+    DeliveryOrigin,
+    DeliveryStatus,
+    IncomingWebmention,
+    Post,
+    Verification,
+    WebmentionStatus,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    path: str
+    who: str  # "reader", "owner", or "commenter" (a visitor whose comment awaits moderation)
+
+
+@dataclass
+class FilledBlog:
+    pages: list[Page]
+    post_path: str  # the post with every kind of response under it
+    post_id: int
+
+
+def _item(post_id: int, kind: str, status: str, name: str, text: str, **fields) -> Comment:
+    item = Comment(
+        post_id=post_id, kind=kind, status=status, author_name=name, author_email="someone@example.com",
+        author_url=fields.pop("author_url", "https://someone.example.org/"), content=text, ip="192.0.2.7", **fields,
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def fill_blog(app, owner, commenter) -> FilledBlog:
+    """Sets the blog up through its own pages (owner's client), writes its content and returns every
+    page worth checking. `commenter` is a client that leaves a comment held for moderation."""
+    assert run_setup(owner, blog_title="Markup Blog", username="alice").status_code == 302
+    app.config["COMMENT_FLOOD_SECONDS"] = 0
+
+    def save(title, body, action="publish", tags="", publish_date="", trackback_urls=""):
+        data = {"csrf_token": csrf_token(owner, "/admin/posts/new"), "title": title, "body": body, "tags": tags,
+                "slug": "", "publish_date": publish_date, "trackback_urls": trackback_urls, "action": action,
+                "allow_comments": "y", "allow_pings": "y"}
+        response = owner.post("/admin/posts/new", data=data)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return int(response.headers["Location"].rstrip("/").split("/")[-2])
+
+    body = (
+        "An **opening** paragraph with [a link](https://example.org/page) and `code`.\n\n"
+        "## A section\n\n- one\n- two\n\n> A quotation.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+        "```\nprint('hello')\n```\n"
+    )
+    main_id = save("A post with every kind of response", body, tags="linkbacks, testing",
+                   trackback_urls="https://example.net/trackback/")
+    for number in range(12):  # enough for a second home page
+        save(f"Older post {number}", f"Text of post {number}.", tags="testing")
+    draft_id = save("A draft", "Not yet.", action="draft")
+    future = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    save("A scheduled post", "Soon.", action="publish", publish_date=future)
+
+    with app.app_context():
+        post = db.session.get(Post, main_id)
+        moment = post.published_at
+        first = _item(main_id, CommentKind.COMMENT, CommentStatus.APPROVED, "Bob", "First! A *comment*.")
+        _item(main_id, CommentKind.COMMENT, CommentStatus.APPROVED, "alice", "Thanks, Bob.", parent_id=first.id)
+        _item(main_id, CommentKind.COMMENT, CommentStatus.PENDING, "Carol", "Waiting for approval.",
+              moderation_note="Held: contains a link.", moderation_note_status=CommentStatus.PENDING)
+        _item(main_id, CommentKind.COMMENT, CommentStatus.SPAM, "Spammer", "Buy now.",
+              moderation_note="Spam: a disallowed word.", moderation_note_status=CommentStatus.SPAM)
+        _item(main_id, CommentKind.COMMENT, CommentStatus.TRASH, "Dan", "Deleted.")
+        _item(main_id, CommentKind.PINGBACK, CommentStatus.APPROVED, "Their Blog", "[…] linked here […]",
+              author_url="https://pinger.example.org/post/", source_key="https://pinger.example.org/post/",
+              verification=Verification.VERIFIED)
+        _item(main_id, CommentKind.TRACKBACK, CommentStatus.APPROVED, "Track Blog", "An excerpt of their post.",
+              author_url="https://tracker.example.org/post/", source_key="https://tracker.example.org/post/",
+              verification=Verification.VERIFIED)
+        for mention_type in ("reply", "like", "repost"):
+            source = f"https://indie.example.org/{mention_type}"
+            item = _item(main_id, CommentKind.WEBMENTION, CommentStatus.APPROVED, f"Indie {mention_type}",
+                         f"A {mention_type}.", author_url=source, source_key=source, mention_type=mention_type,
+                         verification=Verification.VERIFIED, target_url="", author_photo="")
+            db.session.add(IncomingWebmention(
+                token=f"token-{mention_type}", source=source, target="x", post_id=main_id,
+                status=WebmentionStatus.ACCEPTED, comment_id=item.id, processed_at=moment,
+            ))
+        db.session.add(IncomingWebmention(token="token-queued", source="https://q.example.org/", target="x",
+                                          post_id=main_id))
+        db.session.add(IncomingWebmention(token="token-rejected", source="https://r.example.org/", target="x",
+                                          post_id=main_id, status=WebmentionStatus.REJECTED,
+                                          reason="The source does not link to the target."))
+        for number, status in enumerate(DeliveryStatus):
+            db.session.add(Delivery(
+                post_id=main_id, target=f"https://peer{number}.example.org/post/", origin=DeliveryOrigin.LINK,
+                method=DeliveryMethod.PINGBACK, endpoint=f"https://peer{number}.example.org/xmlrpc",
+                source_url="https://blog.example/", status=status, attempts=1, last_attempt_at=moment,
+                detail="The page answered 404 Not Found" if status == DeliveryStatus.FAILED else "",
+            ))
+        db.session.commit()
+        post_path = post_path_of(app, main_id)
+        month_path = "/" + post.published_at.strftime("%Y/%m") + "/"
+        pending_id = db.session.execute(db.select(Comment.id).filter_by(author_name="Carol")).scalar_one()
+
+    # A visitor's own comment, awaiting moderation, shown to them only.
+    data = {"csrf_token": csrf_token(commenter, post_path), "name": "Vic", "email": "vic@example.com",
+            "url": "https://vic.example.org", "content": "My comment, held for moderation."}
+    assert commenter.post(f"/comment/{main_id}", data=data).status_code == 302
+
+    pages = [
+        Page("home", "/", "reader"),
+        Page("home, page 2", "/page/2/", "reader"),
+        Page("post", post_path, "reader"),
+        Page("post, replying to a comment", post_path + f"?replytocom={first_id(app, main_id)}", "reader"),
+        Page("post, as its commenter", post_path, "commenter"),
+        Page("post, as its owner", post_path, "owner"),
+        Page("tag", "/tag/linkbacks/", "reader"),
+        Page("month", month_path, "reader"),
+        Page("archives", "/archives/", "reader"),
+        Page("not found", "/no/such/page/", "reader"),
+        Page("webmention status, accepted", "/webmention/token-reply", "reader"),
+        Page("webmention status, queued", "/webmention/token-queued", "reader"),
+        Page("webmention status, rejected", "/webmention/token-rejected", "reader"),
+        Page("login", "/login", "reader"),
+        Page("posts", "/admin/posts", "owner"),
+        Page("new post", "/admin/posts/new", "owner"),
+        Page("edit post, with linkbacks", f"/admin/posts/{main_id}/edit", "owner"),
+        Page("edit draft", f"/admin/posts/{draft_id}/edit", "owner"),
+        Page("delete post", f"/admin/posts/{draft_id}/delete", "owner"),
+        Page("moderation queue", "/admin/comments/", "owner"),
+        *(Page(f"moderation queue, {tab}", f"/admin/comments/?status={tab}", "owner")
+          for tab in ("all", "approved", "spam", "trash")),
+        Page("moderation queue, pingbacks", "/admin/comments/?status=all&kind=pingback", "owner"),
+        Page("edit comment", f"/admin/comments/{pending_id}/edit", "owner"),
+        Page("settings, general", "/admin/settings/general", "owner"),
+        Page("settings, discussion", "/admin/settings/discussion", "owner"),
+        Page("settings, apply defaults", "/admin/settings/discussion/apply-defaults", "owner"),
+    ]
+    return FilledBlog(pages=pages, post_path=post_path, post_id=main_id)
+
+
+def post_path_of(app, post_id: int) -> str:
+    from blog.permalinks import post_url
+
+    with app.test_request_context():
+        return post_url(db.session.get(Post, post_id))
+
+
+def first_id(app, post_id: int) -> int:
+    with app.app_context():
+        return db.session.execute(
+            db.select(Comment.id).filter_by(post_id=post_id, author_name="Bob")
+        ).scalar_one()
+
+
+def form_pages(app, blog: FilledBlog, owner, reader) -> dict[str, str]:
+    """Pages that exist only as the answer to a form: each form sent with a mistake, and the editor's
+    preview. Name -> HTML."""
+    answers = {}
+    fresh = app.test_client()
+    answers["login, wrong password"] = fresh.post("/login", data={
+        "csrf_token": csrf_token(fresh, "/login"), "username": "alice", "password": PASSWORD + "x"})
+    answers["comment, missing fields"] = reader.post(f"/comment/{blog.post_id}", data={
+        "csrf_token": csrf_token(reader, blog.post_path), "name": "", "email": "not an address", "url": "",
+        "content": ""})
+    answers["editor, preview"] = owner.post("/admin/posts/new", data={
+        "csrf_token": csrf_token(owner, "/admin/posts/new"), "title": "Previewed", "action": "preview",
+        "body": "Links to [a page](https://example.org/) and **bold**.", "tags": "a, b", "slug": "",
+        "publish_date": "", "trackback_urls": "https://example.org/trackback/"})
+    answers["editor, errors"] = owner.post("/admin/posts/new", data={
+        "csrf_token": csrf_token(owner, "/admin/posts/new"), "title": "", "action": "publish", "body": "",
+        "tags": "", "slug": "", "publish_date": "not a date", "trackback_urls": "not a url"})
+    answers["settings, general errors"] = owner.post("/admin/settings/general", data={
+        "csrf_token": csrf_token(owner, "/admin/settings/general"), "blog_title": "", "tagline": "",
+        "site_url": "ftp://nowhere", "posts_per_page": "0", "timezone": "Mars/Olympus"})
+    html = {name: response.get_data(as_text=True) for name, response in answers.items()}
+    for name, response in answers.items():
+        assert response.status_code in (200, 400, 401, 409, 422), f"{name}: {response.status_code}"
+    return html
+
+
+def setup_pages(app_factory) -> dict[str, str]:
+    """The first-run setup page, blank and with its errors, on a blog not yet set up."""
+    app = app_factory()
+    client = app.test_client()
+    blank = client.get("/setup").get_data(as_text=True)
+    errors = client.post("/setup", data={"csrf_token": csrf_token(client, "/setup"), "blog_title": "",
+                                          "username": "", "password": "short", "email": "nope"})
+    return {"setup": blank, "setup, errors": errors.get_data(as_text=True)}
