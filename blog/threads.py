@@ -27,6 +27,7 @@ class Discussion:
     page: int = 1
     pages: int = 1
     reactions: list[Comment] = field(default_factory=list)  # webmention likes, reposts, bookmarks
+    default_page: int = 1  # the page shown when the address names none
 
     @property
     def is_empty(self) -> bool:
@@ -43,10 +44,11 @@ def arrange(
     show_newest_page: bool = True,
     newest_first: bool = False,
     separate_mentions: bool = False,
+    showing: int | None = None,
 ) -> Discussion:
     """Items come oldest first. Replies beyond `max_depth` (at most MAX_THREAD_DEPTH) are shown at
     that depth, each right after the reply it answers (as WordPress does), however long the chain.
-    `page` None means the default page."""
+    `page` None means the default page; `showing` (an item's id) picks the page that holds it."""
     reactions = [i for i in items if i.mention_type in REACTIONS]
     items = [i for i in items if i.mention_type not in REACTIONS]
     # A webmention reply reads as a comment; other linkbacks may be shown apart.
@@ -72,8 +74,21 @@ def arrange(
     pages = -(-len(nodes) // per_page)
     # "Last page displayed by default" shows the newest comments, whichever end they are at.
     default = pages if (show_newest_page != newest_first) else 1
-    current = min(max(page or default, 1), pages)
-    return Discussion(nodes[(current - 1) * per_page : current * per_page], mentions, current, pages, reactions)
+    holding = next((n for n, node in enumerate(nodes) if _holds(node, showing)), None) if showing else None
+    current = holding // per_page + 1 if holding is not None else min(max(page or default, 1), pages)
+    return Discussion(
+        nodes[(current - 1) * per_page : current * per_page], mentions, current, pages, reactions, default
+    )
+
+
+def _holds(node: Node, item_id: int) -> bool:
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        if current.item.id == item_id:
+            return True
+        todo.extend(current.children)
+    return False
 
 
 def thread(item: Comment, replies: dict[int, list[Comment]], max_depth: int) -> Node:

@@ -142,3 +142,28 @@ def test_comment_from_a_special_use_domain_is_accepted(app, author, visitor, pos
     may comment too."""
     response = send_comment(visitor, author, post, email="alice@example.test")
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("status", [CommentStatus.PENDING, CommentStatus.APPROVED])
+def test_new_comment_lands_on_the_page_of_comments_that_holds_it(app, author, visitor, post, status):
+    """With comments in pages and the first page shown by default, a new comment is on the last page:
+    its writer is sent there (?cpage=N#comment-ID), not to an anchor the default page lacks."""
+    with app.app_context():
+        save_settings({"page_comments": True, "comments_per_page": 2, "default_comments_page": "oldest",
+                       "comment_moderation": status == CommentStatus.PENDING, "comment_previously_approved": False})
+    app.config["COMMENT_FLOOD_SECONDS"] = 0
+    for number in range(3):
+        earlier = send_comment(app.test_client(), author, post, ip=f"10.0.1.{number}", content=f"Earlier {number}")
+        with app.app_context():
+            set_comment_status(db.session.get(Comment, comment_id_in(earlier.headers["Location"])),
+                               CommentStatus.APPROVED)
+
+    response = send_comment(visitor, author, post, content="Mine, on page two")
+    location = response.headers["Location"]
+    comment_id = comment_id_in(location)
+    with app.app_context():
+        assert db.session.get(Comment, comment_id).status == status
+    assert location == f"{author.url_of(post)}?cpage=2#comment-{comment_id}"
+    page = soup_of(visitor.get(location))
+    assert "Mine, on page two" in page.select_one(f"#comment-{comment_id}").get_text()
+    assert soup_of(visitor.get(author.url_of(post))).select_one(f"#comment-{comment_id}") is None  # page 1

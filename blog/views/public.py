@@ -18,7 +18,7 @@ from ..extensions import csrf, db
 from ..feeds import build_atom_feed
 from ..forms import CommentForm
 from ..jobs import wake_jobs
-from ..models import CommentStatus, Post
+from ..models import Comment, CommentStatus, Post
 from ..permalinks import absolute_url_for, local_time, permalink_values, post_url
 from ..site_settings import get_setting, get_settings
 from ..threads import arrange
@@ -52,20 +52,35 @@ def post(year, month, day, slug):
     return render_post(found, CommentForm())
 
 
-def render_post(post: Post, form: CommentForm, status: int = 200):
+def _discussion(post: Post, items, own_pending, page: int | None = None, showing: int | None = None):
+    """The post's items as Settings -> Discussion arranges them, with this browser's pending comments."""
     settings = get_settings()
-    items = archive.approved_items(post)
-    own_pending = own_pending_comments(post)  # shown to this browser only, marked as waiting
-    discussion = arrange(
+    return arrange(
         sorted([*items, *own_pending], key=lambda i: (i.created_at, i.id)) if own_pending else items,
         threaded=settings["thread_comments"],
         max_depth=settings["thread_comments_depth"],
         per_page=settings["comments_per_page"] if settings["page_comments"] else None,
-        page=request.args.get("cpage", type=int),
+        page=page,
         show_newest_page=settings["default_comments_page"] == "newest",
         newest_first=settings["comment_order"] == "desc",
         separate_mentions=settings["separate_mentions"],
+        showing=showing,
     )
+
+
+def comment_link(post: Post, comment: Comment) -> str:
+    """Where a new comment is shown to its writer: its anchor, on the page of comments that holds it
+    (as WordPress's get_comment_link), when comments are in pages and that is not the default one."""
+    discussion = _discussion(post, archive.approved_items(post), own_pending_comments(post), showing=comment.id)
+    query = f"?cpage={discussion.page}" if discussion.page != discussion.default_page else ""
+    return f"{post_url(post)}{query}#comment-{comment.id}"
+
+
+def render_post(post: Post, form: CommentForm, status: int = 200):
+    settings = get_settings()
+    items = archive.approved_items(post)
+    own_pending = own_pending_comments(post)  # shown to this browser only, marked as waiting
+    discussion = _discussion(post, items, own_pending, page=request.args.get("cpage", type=int))
     comments_open = accepts_comments(post)
     replying_to = None
     if comments_open and settings["thread_comments"]:
@@ -141,11 +156,11 @@ def comment(post_id):
     wake_jobs("mail")  # its notification, if any
     if comment.status == CommentStatus.APPROVED:
         flash("Your comment was published.", "success")
-        return redirect(f"{post_url(post)}#comment-{comment.id}")
+        return redirect(comment_link(post, comment))
     if comment.status == CommentStatus.PENDING:
         # Shown to this browser at its place, marked "awaiting moderation", where the visitor lands.
         remember_own_comment(comment)
-        return redirect(f"{post_url(post)}#comment-{comment.id}")
+        return redirect(comment_link(post, comment))
     # Spam: told the same, but never shown; the top of the page is where the notice is.
     flash("Thank you! Your comment is awaiting moderation.", "info")
     return redirect(post_url(post))
