@@ -26,9 +26,9 @@ def _words(prefix: str, text: str, limit: int) -> list[str]:
 
 
 def _pairs(words: list[str]) -> list[str]:
-    """Neighbouring words ("b:click here"): spam's set phrases say more than their words."""
+    """Neighbouring words ("b:click+here"): spam's set phrases say more than their words."""
     plain = [word[2:] for word in words]
-    return [f"b:{a} {b}" for a, b in zip(plain, plain[1:], strict=False)]
+    return [f"b:{a}+{b}" for a, b in zip(plain, plain[1:], strict=False)]
 
 
 def _shapes(text: str) -> list[str]:
