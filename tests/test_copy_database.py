@@ -86,8 +86,9 @@ def target_app(app, postgres_url):
 
 @pytest.fixture
 def full_blog(app, author):
-    """Something in every table: posts with tags, comments and a reply, the spam filter's lessons, a pingback and a trackback waiting for
-    their source checks, a webmention received, deliveries in several states, settings, rate counters, a mail."""
+    """Something in every table: posts with tags, comments and a reply, the spam filter's lessons, a
+    pingback and a trackback waiting for their source checks, a webmention received, deliveries in several
+    states, settings, rate counters, a mail."""
     client = app.test_client()
     first = author.publish("First post", "I read [this](http://peer.example/article) and [that](http://other.example/).",
                            tags="travel, food", trackback_urls="http://peer.example/trackback/1")
