@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config as default_config
 from . import database
 from .extensions import csrf, db, login_manager, migrate
+from .spam import tables as _spam_tables  # noqa: F401 - its tables belong to db.metadata
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,5 @@
-"""Flask commands: `serve` (web server plus background jobs), `worker` (jobs only), `create-admin`."""
+"""Flask commands: `serve` (web server plus background jobs), `worker` (jobs only), `create-admin`,
+`retrain-spam`."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(create_admin)
     app.cli.add_command(copy_database_command)
+    app.cli.add_command(retrain_spam)
 
 
 @click.command()
@@ -97,3 +99,15 @@ def create_admin(blog_title: str, username: str, email: str, password: str) -> N
     except SetupAlreadyDone as error:
         raise click.ClickException("This blog already has an administrator.") from error
     click.echo(f"Administrator {username} created.")
+
+
+@click.command("retrain-spam")
+@with_appcontext
+def retrain_spam() -> None:
+    """Rebuild the spam filter from every decision stored (Approve, Spam, Not spam)."""
+    from .spam.training import retrain
+
+    check_database()
+    done = retrain()
+    click.echo(f"The spam filter learned from {done.spam} spam and {done.ham} legitimate items "
+               f"({done.added} found in the moderation history); {done.tokens} tokens.")

@@ -15,6 +15,7 @@ from .models import Comment, CommentKind, CommentStatus, Post, utcnow
 from .moderation import apply_moderation
 from .notifications import notify_new_item
 from .site_settings import get_setting
+from .spam.screening import count_discarded
 from .throttle import record_hit
 
 
@@ -73,7 +74,8 @@ def add_visitor_comment(
     now: datetime | None = None,
 ) -> Comment:
     """Store a comment from the form, with the status the moderation rules give it; the owner's
-    own comments are approved at once (as WordPress does for the post author)."""
+    own comments are approved at once (as WordPress does for the post author). Certain spam, when
+    the owner chose to discard it, is returned unstored (status spam, no id)."""
     now = now or utcnow()
     if not accepts_comments(post):
         raise CommentsClosed("Comments are closed.")
@@ -97,7 +99,12 @@ def add_visitor_comment(
         created_at=now,
     )
     with db.session.no_autoflush:
-        apply_moderation(comment, by_owner=by_owner)
+        decision = apply_moderation(comment, by_owner=by_owner)
+    if decision.discard:  # certain spam, and the owner keeps none: counted, never stored
+        comment.post = None
+        count_discarded()
+        db.session.commit()
+        return comment
     db.session.add(comment)
     db.session.flush()
     notify_new_item(comment, by_owner=by_owner, now=now)  # queued in the same transaction

@@ -109,3 +109,7 @@ MAIL_TIMEOUT_SECONDS = 10
 MAIL_MAX_ATTEMPTS = 6
 MAIL_RETRY_BASE_SECONDS = 60
 MAIL_RETRY_MAX_SECONDS = 3600
+
+# The spam filter gives no verdict (sends nothing to spam, holds nothing) until the owner's decisions
+# have taught it at least this many spam items and as many legitimate ones.
+SPAM_FILTER_MIN_EXAMPLES = 10

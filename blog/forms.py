@@ -300,7 +300,38 @@ class DiscussionSettingsForm(FlaskForm):
     accept_pingbacks = BooleanField("Accept pingbacks")
     accept_trackbacks = BooleanField("Accept trackbacks")
     accept_webmentions = BooleanField("Accept webmentions")
+    spam_check_sender = BooleanField(
+        "Send a pingback or trackback to spam when the address that sent it is not one of its site's addresses"
+    )
+    spam_hold_link_farms = BooleanField("Hold a linkback whose page links to more than")
+    spam_link_farm_links = IntegerField("other sites", validators=[InputRequired(), NumberRange(min=1, max=10000)])
+    spam_hold_contextless = BooleanField(
+        "Hold a pingback or trackback whose page is not HTML or has no text around its link"
+    )
+    spam_filter = BooleanField(
+        "Score every new comment and linkback with a spam filter that learns from your decisions"
+    )
+    spam_threshold = IntegerField(
+        "Send to spam at a score of", validators=[InputRequired(), NumberRange(min=1, max=100)]
+    )
+    spam_hold_threshold = IntegerField(
+        "hold for moderation from", validators=[InputRequired(), NumberRange(min=1, max=100)]
+    )
+    spam_discard = BooleanField("Silently discard the worst spam: not stored, only counted, at a score of")
+    spam_discard_threshold = IntegerField("Discard at a score of",
+                                          validators=[InputRequired(), NumberRange(min=1, max=100)])
+    spam_delete_days = IntegerField(
+        "Delete spam older than", validators=[InputRequired(), NumberRange(min=0, max=3650)]
+    )
     submit = SubmitField("Save Changes")
+
+    def validate_spam_hold_threshold(self, field):
+        if self.spam_threshold.data is not None and field.data is not None and field.data > self.spam_threshold.data:
+            raise ValidationError("Hold from a score no higher than the spam score.")
+
+    def validate_spam_discard_threshold(self, field):
+        if self.spam_threshold.data is not None and field.data is not None and field.data < self.spam_threshold.data:
+            raise ValidationError("Discard only at a score at least as high as the spam score.")
 
     def _check_sites(self, field):
         for entry in (field.data or "").splitlines():

@@ -211,6 +211,11 @@ class Comment(db.Model):
     source_key: Mapped[str | None] = mapped_column(sa.String(2000))
     # For webmentions: when the source went away or stopped linking and the mention was taken down.
     taken_down_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # For linkbacks: the text of the source's link to us. The spam classifier's score (0..1) when the
+    # item arrived, None while the filter was off or still learning, and the words that decided it.
+    link_text: Mapped[str] = mapped_column(sa.String(250), default="", server_default="")
+    spam_score: Mapped[float | None] = mapped_column(sa.Float)
+    spam_score_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     post: Mapped[Post] = relationship(back_populates="comments")
     moderation_events: Mapped[list[ModerationEvent]] = relationship(

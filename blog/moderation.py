@@ -17,12 +17,17 @@ from .extensions import db
 from .models import Comment, CommentKind, CommentStatus, ModerationEvent
 from .rendering import count_links
 from .site_settings import get_setting, save_settings
+from .spam.screening import SourceFacts, screen
 
 
 @dataclass(frozen=True)
 class Decision:
     status: CommentStatus
     reason: str = ""
+    final: bool = False  # the owner's allow or block list decided: the spam checks leave it
+    score: float | None = None  # the spam classifier's, when it is trained
+    score_note: str = ""  # why the classifier scored it so
+    discard: bool = False  # certain spam, and the owner asked not to keep it
 
 
 def word_list(text: str) -> list[str]:
@@ -79,18 +84,23 @@ def _previously_approved(comment: Comment) -> bool:
     return found is not None
 
 
-def decide(comment: Comment, *, by_owner: bool = False) -> Decision:
-    """The status the moderation rules give this new item (not yet stored), with the reason."""
+def decide(comment: Comment, *, by_owner: bool = False, facts: SourceFacts | None = None) -> Decision:
+    """The status this new item (not yet stored) gets, with the reason: the moderation rules, then
+    the spam checks (blog/spam/screening.py) with what its source check found (`facts`)."""
     if by_owner:
         return Decision(CommentStatus.APPROVED, "Written by the blog's owner.")
+    return screen(comment, _rules(comment), facts)
+
+
+def _rules(comment: Comment) -> Decision:
     if comment.is_linkback:
         blocked = _site_matches(comment.author_url, word_list(get_setting("linkback_block_sites")))
         allowed = _site_matches(comment.author_url, word_list(get_setting("linkback_allow_sites")))
         # Both lists may match (example.com blocked, blog.example.com allowed): the more specific wins.
         if blocked and not (allowed and len(allowed) > len(blocked)):
-            return Decision(CommentStatus.SPAM, f"The site is on your block list ({blocked}).")
+            return Decision(CommentStatus.SPAM, f"The site is on your block list ({blocked}).", final=True)
         if allowed:
-            return Decision(CommentStatus.APPROVED, f"The site is on your allow list ({allowed}).")
+            return Decision(CommentStatus.APPROVED, f"The site is on your allow list ({allowed}).", final=True)
     decision = _hold_rules(comment)
     disallowed = _matching_word(comment, word_list(get_setting("disallowed_keys")))
     if disallowed:
@@ -116,9 +126,12 @@ def _hold_rules(comment: Comment) -> Decision:
     return Decision(CommentStatus.APPROVED, "Approved: no moderation rule applied.")
 
 
-def apply_moderation(comment: Comment, *, by_owner: bool = False) -> Decision:
-    """Give the new item its status and note; the caller adds and commits it."""
-    decision = decide(comment, by_owner=by_owner)
+def apply_moderation(comment: Comment, *, by_owner: bool = False, facts: SourceFacts | None = None) -> Decision:
+    """Give the new item its status, note and spam score; the caller adds and commits it, or, for
+    a decision to discard, drops it and counts it (count_discarded)."""
+    decision = decide(comment, by_owner=by_owner, facts=facts)
+    comment.spam_score = decision.score
+    comment.spam_score_note = decision.score_note
     record_status(comment, decision.status, decision.reason)
     return decision
 

@@ -21,6 +21,7 @@ from .extensions import db
 from .models import Comment, CommentKind, CommentStatus
 from .moderation import allow_site, block_site, record_status, site_key, unlist_site, word_list
 from .site_settings import get_setting
+from .spam.training import learn, lesson, unlearn_last
 
 PER_PAGE = 50
 BULK_LIMIT = 200  # ids per bulk action: four pages' worth, and an Undo that still fits the session cookie
@@ -90,6 +91,9 @@ STATUS_TABS = (ALL, *CommentStatus)
 
 def _statuses(status: str | None) -> tuple[str, ...] | None:
     return IN_ALL if status == ALL else None if status is None else (status,)
+
+
+GONE = "That item no longer exists (it was deleted permanently); nothing was changed."
 
 
 class QueueError(ValueError):
@@ -210,11 +214,16 @@ def change_status(ids: Iterable[int], action: str) -> Outcome:
         raise QueueError(f"“{LABELS[action]}” is not a status change.")
     moved: dict[str, list[int]] = defaultdict(list)
     changed = []
-    for item in _items(ids):
+    items = _items(ids)
+    if not items:
+        return Outcome(GONE, changed=0)
+    for item in items:
         if action in ACTIONS_FOR.get(item.status, ()):
-            moved[item.status].append(item.id)
+            before = item.status
+            moved[before].append(item.id)
             changed.append(item)
             record_status(item, STATUS_AFTER[action], by_owner=True)
+            learn(item, lesson(before, item.status))  # Approve, Spam and "Not spam" teach the spam filter
     db.session.commit()
     if not changed:
         return Outcome(f"Nothing to do: “{LABELS[action]}” does not apply to the selected items.", changed=0)
@@ -224,7 +233,10 @@ def change_status(ids: Iterable[int], action: str) -> Outcome:
 
 def delete_permanently(ids: Iterable[int]) -> Outcome:
     """Delete the selected items that are in spam or the trash (others are kept); no Undo."""
-    items = [item for item in _items(ids) if item.status in DELETABLE]
+    found = _items(ids)
+    if not found:
+        return Outcome(GONE, changed=0)
+    items = [item for item in found if item.status in DELETABLE]
     if not items:
         return Outcome("Only items in spam or the trash can be deleted permanently.", changed=0)
     message = _describe(items, QueueAction.DELETE)
@@ -359,6 +371,7 @@ def _undo_status(form) -> Outcome:
         items = _items(ids)
         for item in items:
             record_status(item, status, by_owner=True)
+            unlearn_last(item.id)  # and what the undone action taught the spam filter
         back += len(items)
     db.session.commit()
     gone = sum(len(ids) for ids in groups.values()) - back

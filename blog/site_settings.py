@@ -58,6 +58,17 @@ SPECS: dict[str, SettingSpec] = {
     "accept_pingbacks": SettingSpec(bool, True),
     "accept_trackbacks": SettingSpec(bool, True),
     "accept_webmentions": SettingSpec(bool, True),
+    # Spam (ours): the checks on a linkback's sender and page, the learning filter, discarding, clean-up
+    "spam_check_sender": SettingSpec(bool, True),  # a ping not sent from its site's address is spam
+    "spam_hold_link_farms": SettingSpec(bool, True),
+    "spam_link_farm_links": SettingSpec(int, 100),  # links to other sites on the source page
+    "spam_hold_contextless": SettingSpec(bool, True),  # not HTML, or no text around the link: held
+    "spam_filter": SettingSpec(bool, True),
+    "spam_threshold": SettingSpec(int, 90),  # percent: spam at or above
+    "spam_hold_threshold": SettingSpec(int, 50),  # percent: held at or above (the uncertain band)
+    "spam_discard": SettingSpec(bool, False),  # Akismet's "silently discard the worst spam"
+    "spam_discard_threshold": SettingSpec(int, 99),
+    "spam_delete_days": SettingSpec(int, 15),  # spam older than this is deleted; 0 keeps it
 }
 
 

@@ -30,6 +30,8 @@ from blog.models import (
     utcnow,
 )
 from blog.site_settings import save_settings
+from blog.spam.screening import count_discarded
+from blog.spam.training import learn
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1/test"
 POSTGRES_SERVER = ("127.0.0.1", 5432)
@@ -84,8 +86,9 @@ def target_app(app, postgres_url):
 
 @pytest.fixture
 def full_blog(app, author):
-    """Something in every table: posts with tags, comments and a reply, a pingback and a trackback waiting for
-    their source checks, a webmention received, deliveries in several states, settings, rate counters, a mail."""
+    """Something in every table: posts with tags, comments and a reply, the spam filter's lessons, a
+    pingback and a trackback waiting for their source checks, a webmention received, deliveries in several
+    states, settings, rate counters, a mail."""
     client = app.test_client()
     first = author.publish("First post", "I read [this](http://peer.example/article) and [that](http://other.example/).",
                            tags="travel, food", trackback_urls="http://peer.example/trackback/1")
@@ -117,6 +120,8 @@ def full_blog(app, author):
             delivery.detail = f"{status} for the test"
             delivery.next_attempt_at = utcnow() + timedelta(minutes=4)
         db.session.add(OutgoingMail(recipient="admin@example.com", subject="Please moderate", message="Subject: x\n\n"))
+        learn(db.session.get(Comment, later.id), "ham")  # the spam filter's counts and its lesson
+        count_discarded()
         db.session.commit()
 
     answer = client.post("/xmlrpc", data=xmlrpc.client.dumps(("http://pinger.example/p", permalink), "pingback.ping"),

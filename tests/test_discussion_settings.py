@@ -28,6 +28,11 @@ NOT_THE_DEFAULT = {
     "disallowed_keys": "spammer@example.com",
     "linkback_allow_sites": "friend.example\nhttps://blog.example.org/people/",
     "linkback_block_sites": ".spam.example",
+    "spam_link_farm_links": 40,
+    "spam_threshold": 80,  # each alone must keep hold <= spam <= discard (defaults 50, 90, 99)
+    "spam_hold_threshold": 30,
+    "spam_discard_threshold": 95,
+    "spam_delete_days": 30,
 }
 
 

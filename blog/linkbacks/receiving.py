@@ -23,6 +23,7 @@ from ..moderation import apply_moderation, record_status
 from ..notifications import notify_new_item
 from ..permalinks import post_url
 from ..site_settings import get_setting
+from ..spam.screening import count_discarded
 from ..throttle import record_hit
 from . import faults
 from .faults import PingbackFault
@@ -154,7 +155,10 @@ def _store(post: Post, kind: CommentKind, caller: Caller, now: datetime, *, auth
         record_status(comment, CommentStatus.PENDING, "Held until its page is checked to link here.")
     else:
         with db.session.no_autoflush:
-            apply_moderation(comment)
+            if apply_moderation(comment).discard:  # certain spam the owner keeps none of: counted only
+                count_discarded()
+                db.session.commit()
+                return comment
     db.session.add(comment)
     try:
         db.session.flush()

@@ -12,11 +12,14 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
 
+from ..extensions import db
 from ..models import Comment, CommentKind, CommentStatus, Verification
 from ..moderation import apply_moderation, record_status
 from ..notifications import notify_new_item
+from ..spam.screening import SourceFacts, count_discarded
 from .http import AddressNotAllowed, FetchError, FetchPolicy, TooManyRedirects, URLNotAllowed
 from .http import fetch as http_fetch
+from .sender_checks import HTML_TYPES, context_is_empty, count_outbound_links, sender_addresses, sender_matches
 from .verification import find_link, link_context
 
 TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
@@ -46,6 +49,8 @@ class CheckResult:
     note: str
     title: str = ""
     context: str = ""
+    link_text: str = ""
+    facts: SourceFacts | None = None  # for a linked page: its sender and page, for the spam checks
 
 
 def check_source(item: SourceToCheck, policy: FetchPolicy) -> CheckResult:
@@ -72,13 +77,21 @@ def check_source(item: SourceToCheck, policy: FetchPolicy) -> CheckResult:
         return CheckResult(Found.NOT_LINKED, "Its page does not link to this post.")
     title_tag = soup.find("title")
     title = " ".join(title_tag.get_text().split())[:250] if title_tag else ""
-    return CheckResult(Found.LINKED, "Its page links to this post.", title=title, context=link_context(anchor))
+    addresses = sender_addresses(item.source, page.url) if item.sender_ip else ()
+    facts = SourceFacts(
+        sender_ip=item.sender_ip, sender_addresses=addresses, sender_matches=sender_matches(item.sender_ip, addresses),
+        is_html=page.content_type in HTML_TYPES, outbound_links=count_outbound_links(soup, page.url or item.source),
+        context_empty=context_is_empty(anchor),
+    )
+    return CheckResult(Found.LINKED, "Its page links to this post.", title=title, context=link_context(anchor),
+                       link_text=" ".join(anchor.get_text(" ").split())[:250], facts=facts)
 
 
 def record_check(comment: Comment, result: CheckResult, now: datetime, *, final: bool) -> bool:
     """Write the check's result on the item (the caller commits); returns whether the check is over
     (False: a transient failure, to be tried again). A linked item gets its moderation decision
-    now, and its notification mail is queued."""
+    now, with what the check found about its sender and page, and its notification mail is
+    queued; certain spam the owner does not keep is deleted and counted."""
     if result.found == Found.TRANSIENT and not final:
         comment.verification_note = f"{result.note} Trying again later."
         return False
@@ -89,8 +102,12 @@ def record_check(comment: Comment, result: CheckResult, now: datetime, *, final:
         if comment.kind == CommentKind.PINGBACK:
             comment.author_name = (result.title or urlsplit(comment.author_url).hostname or comment.author_url)[:250]
             comment.content = result.context
+        comment.link_text = result.link_text
         if waiting:
-            apply_moderation(comment)
+            if apply_moderation(comment, facts=result.facts).discard:  # certain spam, kept by nobody
+                count_discarded()
+                db.session.delete(comment)
+                return True
             notify_new_item(comment, now=now)
         return True
     if result.found == Found.NOT_LINKED:

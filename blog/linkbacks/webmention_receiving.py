@@ -28,10 +28,12 @@ from ..models import (
 )
 from ..moderation import apply_moderation, record_status
 from ..notifications import notify_new_item
+from ..spam.screening import SourceFacts, count_discarded
 from .http import AddressNotAllowed, FetchError, FetchPolicy, TooManyRedirects, URLNotAllowed
 from .http import fetch as http_fetch
 from .links import http_url_key, normalize_url
 from .receiving import Caller, over_rate_limit, source_key_of
+from .sender_checks import count_outbound_links
 from .targets import find_own_post, is_own_url, own_hosts
 from .verification import link_context
 
@@ -100,6 +102,7 @@ class SourceEntry:
     author_photo: str
     content: str
     mention_type: str
+    link_text: str = ""
 
 
 def links_to(page_body: bytes, content_type: str, target: str) -> bool:
@@ -161,8 +164,9 @@ def read_entry(page_body: str, page_url: str, target: str) -> SourceEntry:
     entry = _find_entry(mf2py.parse(doc=page_body, url=page_url).get("items", []))
     anchor = _anchor_to(soup, target)
     context = link_context(anchor) if anchor is not None else ""
+    link_text = " ".join(anchor.get_text(" ").split())[:250] if anchor is not None else ""
     if entry is None:
-        return SourceEntry(title, title, "", "", context, "mention")
+        return SourceEntry(title, title, "", "", context, "mention", link_text)
     props = entry.get("properties", {})
     mention_type = "mention"
     for prop, kind in TYPES:
@@ -191,6 +195,7 @@ def read_entry(page_body: str, page_url: str, target: str) -> SourceEntry:
         author_photo=author_photo if http_url_key(author_photo) and len(author_photo) <= URL_MAX_CHARS else "",
         content=content[:CONTENT_MAX_CHARS],
         mention_type=mention_type,
+        link_text=link_text,
     )
 
 
@@ -275,6 +280,7 @@ def apply_fetched_source(request: IncomingWebmention, page: SourcePage, now: dat
     gone = not page.error and _is_gone(page.status, page.body)
     links = page.ok and not gone and links_to(page.body, page.content_type, request.target)
     entry = read_entry(page.text, page.url, request.target) if links else None
+    facts = _page_facts(page, request) if entry is not None else None
     with db.session.no_autoflush:
         post = db.session.get(Post, request.post_id)
         existing = _existing(post.id, request.source)
@@ -310,9 +316,18 @@ def apply_fetched_source(request: IncomingWebmention, page: SourcePage, now: dat
     # trash by hand stays there, refreshed.
     is_new = existing is None or existing.taken_down_at is not None
     comment.taken_down_at = None
+    comment.link_text = entry.link_text
     if is_new:
         with db.session.no_autoflush:
-            apply_moderation(comment)
+            decision = apply_moderation(comment, facts=facts)
+        if decision.discard:  # certain spam the owner keeps none of: counted, and no trace left
+            if existing is not None:
+                db.session.delete(existing)
+            else:
+                comment.post = None
+            count_discarded()
+            request.status, request.reason, request.comment_id = WebmentionStatus.REJECTED, "Not accepted.", None
+            return True
         db.session.add(comment)
     db.session.flush()
     request.status, request.comment_id = WebmentionStatus.ACCEPTED, comment.id
@@ -320,6 +335,16 @@ def apply_fetched_source(request: IncomingWebmention, page: SourcePage, now: dat
     if is_new:
         notify_new_item(comment, now=now)
     return True
+
+
+def _page_facts(page: SourcePage, request: IncomingWebmention) -> SourceFacts:
+    """The link-farm count for the spam checks (webmentions are often sent by services, such as
+    Bridgy, from addresses not the source's, and a like has no text around its link: those two
+    checks are for pingbacks and trackbacks only)."""
+    if not page.content_type.endswith(("html", "xml")):
+        return SourceFacts()
+    soup = BeautifulSoup(page.body, "html.parser")
+    return SourceFacts(outbound_links=count_outbound_links(soup, page.url or request.source))
 
 
 def _take_down(request: IncomingWebmention, existing: Comment | None, why: str, now: datetime) -> None:

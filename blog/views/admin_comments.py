@@ -13,6 +13,7 @@ from ..extensions import db
 from ..forms import CommentEditForm
 from ..models import Comment, CommentStatus
 from ..permalinks import local_path_or_none
+from ..spam.screening import filter_summary
 
 bp = Blueprint("admin_comments", __name__, url_prefix="/admin/comments")
 
@@ -64,9 +65,8 @@ def index():
 def act(comment_id, action):
     if action not in list(queue.QueueAction):
         abort(404)
-    comment = db.get_or_404(Comment, comment_id)
-    try:
-        return _report(queue.apply_action([comment.id], action))
+    try:  # an item deleted meanwhile (another tab, the spam clean-up) is a no-op with a message
+        return _report(queue.apply_action([comment_id], action))
     except queue.QueueError as error:
         return _refuse(error)
 
@@ -122,5 +122,5 @@ def undo():
 @bp.app_context_processor
 def _pending_badge():
     if request.blueprint in ("editor", "admin_comments", "settings") and current_user.is_authenticated:
-        return {"pending_count": count_with_status(CommentStatus.PENDING)}
+        return {"pending_count": count_with_status(CommentStatus.PENDING), "spam_filter_summary": filter_summary}
     return {}

@@ -10,6 +10,7 @@ from ..forms import DiscussionSettingsForm, GeneralSettingsForm
 from ..notifications import mail_configured
 from ..posts import count_posts
 from ..site_settings import get_settings, save_settings
+from ..spam.classifier import trained_totals
 
 bp = Blueprint("settings", __name__, url_prefix="/admin/settings")
 
@@ -57,7 +58,8 @@ def discussion():
         flash("Settings saved.", "success")
         return redirect(url_for("settings.discussion"))
     status = 400 if form.errors else 200
-    return render_template("settings/discussion.html", form=form, can_mail=can_mail), status
+    return render_template("settings/discussion.html", form=form, can_mail=can_mail, spam_totals=trained_totals(),
+                           spam_min_examples=current_app.config["SPAM_FILTER_MIN_EXAMPLES"]), status
 
 
 @bp.route("/discussion/apply-defaults", methods=["GET", "POST"])
