@@ -87,7 +87,8 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         _item(main_id, CommentKind.COMMENT, CommentStatus.PENDING, "Carol", "Waiting for approval.",
               moderation_note="Held: contains a link.", moderation_note_status=CommentStatus.PENDING)
         _item(main_id, CommentKind.COMMENT, CommentStatus.SPAM, "Spammer", "Buy now.",
-              moderation_note="Spam: a disallowed word.", moderation_note_status=CommentStatus.SPAM)
+              moderation_note="Spam: a disallowed word.", moderation_note_status=CommentStatus.SPAM,
+              spam_score=0.97, spam_score_note="Spam score 0.97: words “buy”, “now”; site seen in 12 spam items")
         _item(main_id, CommentKind.COMMENT, CommentStatus.TRASH, "Dan", "Deleted.")
         _item(main_id, CommentKind.PINGBACK, CommentStatus.APPROVED, "Their Blog", "[…] linked here […]",
               author_url="https://pinger.example.org/post/", source_key="https://pinger.example.org/post/",
