@@ -58,6 +58,8 @@ SPECS: dict[str, SettingSpec] = {
     "accept_pingbacks": SettingSpec(bool, True),
     "accept_trackbacks": SettingSpec(bool, True),
     "accept_webmentions": SettingSpec(bool, True),
+    # Not on a form: the host name feed entry ids are minted under, kept once used (blog/feed_ids.py).
+    "feed_tag_authority": SettingSpec(str, ""),
 }
 
 
@@ -89,8 +91,9 @@ def get_setting(name: str) -> Any:
     return get_settings()[name]
 
 
-def save_settings(values: dict[str, Any]) -> None:
-    """Store the given settings (validated against their declared types) and commit."""
+def save_settings(values: dict[str, Any], commit: bool = True) -> None:
+    """Store the given settings (validated against their declared types) and commit, or leave the
+    commit to the caller's transaction."""
     for name, value in values.items():
         spec = SPECS[name]
         if not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool)):
@@ -100,7 +103,8 @@ def save_settings(values: dict[str, Any]) -> None:
             db.session.add(Setting(key=name, value=json.dumps(value)))
         else:
             row.value = json.dumps(value)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     g.pop("site_settings", None)
 
 
