@@ -3,31 +3,35 @@ time zone or a new domain never makes a reader see an old entry as new."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import has_request_context, request
 
 from .extensions import db
-from .models import Comment, Post, User
+from .models import Comment, Post, Setting, User
 from .permalinks import post_url
-from .site_settings import get_setting, save_settings
+from .site_settings import get_setting
+
+# The settings table keeps it, under a key no settings form shows.
+AUTHORITY_KEY = "feed_tag_authority"
 
 
 def tag_authority() -> str:
     """The host name tag: URIs are minted under: the one recorded with the first id minted (so a
     later move to another domain changes no id), else the site URL's, else the request's."""
-    recorded = get_setting("feed_tag_authority")
-    if recorded:
-        return recorded
+    recorded = db.session.get(Setting, AUTHORITY_KEY)
+    if recorded is not None and recorded.value:
+        return json.loads(recorded.value)
     site = get_setting("site_url") or (request.host_url if has_request_context() else "")
     return (urlsplit(site).hostname or "localhost").lower()
 
 
 def record_tag_authority() -> None:
     """Remember the authority in use (in the caller's transaction, which commits it)."""
-    if not get_setting("feed_tag_authority"):
-        save_settings({"feed_tag_authority": tag_authority()}, commit=False)
+    if db.session.get(Setting, AUTHORITY_KEY) is None:
+        db.session.add(Setting(key=AUTHORITY_KEY, value=json.dumps(tag_authority())))
 
 
 def tag_uri(moment: datetime, specific: str) -> str:

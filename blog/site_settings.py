@@ -58,8 +58,6 @@ SPECS: dict[str, SettingSpec] = {
     "accept_pingbacks": SettingSpec(bool, True),
     "accept_trackbacks": SettingSpec(bool, True),
     "accept_webmentions": SettingSpec(bool, True),
-    # Not on a form: the host name feed entry ids are minted under, kept once used (blog/feed_ids.py).
-    "feed_tag_authority": SettingSpec(str, ""),
 }
 
 
@@ -91,9 +89,8 @@ def get_setting(name: str) -> Any:
     return get_settings()[name]
 
 
-def save_settings(values: dict[str, Any], commit: bool = True) -> None:
-    """Store the given settings (validated against their declared types) and commit, or leave the
-    commit to the caller's transaction."""
+def save_settings(values: dict[str, Any]) -> None:
+    """Store the given settings (validated against their declared types) and commit."""
     for name, value in values.items():
         spec = SPECS[name]
         if not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool)):
@@ -103,8 +100,7 @@ def save_settings(values: dict[str, Any], commit: bool = True) -> None:
             db.session.add(Setting(key=name, value=json.dumps(value)))
         else:
             row.value = json.dumps(value)
-    if commit:
-        db.session.commit()
+    db.session.commit()
     g.pop("site_settings", None)
 
 

@@ -128,7 +128,9 @@ def test_threaded_replies_are_comments_of_the_entry_too(app, author, visitor, po
     parent = add_item(app, post, author_name="Ann", content="First")
     add_item(app, post, author_name="Bob", content="Answer", parent_id=parent)
     entry = only(parse(visitor, author.url_of(post))["items"], "h-entry")
-    assert [c["properties"]["content"] for c in entry["properties"]["comment"]] == [["First"], ["Answer"]]
+    comments = entry["properties"]["comment"]
+    assert [c["properties"]["content"] for c in comments] == [["First"], ["Answer"]]
+    assert [c["properties"]["author"][0]["properties"] for c in comments] == [{"name": ["Ann"]}, {"name": ["Bob"]}]
 
 
 def test_separate_mentions_stay_inside_the_entry(app, author, visitor, post):
