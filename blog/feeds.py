@@ -5,6 +5,7 @@ the same bytes, so a digest of them is the feed's ETag."""
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -99,14 +100,23 @@ def entry_content_html(post: Post) -> str:
     return post.body_html
 
 
+# Characters XML 1.0 cannot carry at all (C0 controls but tab and line ends, surrogates, U+FFFE/FFFF):
+# text typed or received with them is still given, without them.
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    return NOT_XML.sub("", text)
+
+
 def _new_feed(info: FeedInfo, fmt: FeedFormat) -> FeedGenerator:
     feed = FeedGenerator()
     feed.load_extension("dc", atom=False, rss=True)  # dc:creator: RSS's <author> needs an email address
     feed.id(info.id)
-    feed.title(info.title)
+    feed.title(xml_text(info.title))
     subtitle = info.subtitle or get_setting("tagline")
     if subtitle or fmt is FeedFormat.RSS2:  # RSS requires a <description>
-        feed.description(subtitle or info.title)
+        feed.description(xml_text(subtitle or info.title))
     feed.link(href=info.self_url, rel="self", type=fmt.mimetype)
     feed.link(href=info.alternate_url, rel="alternate", type="text/html")  # last: RSS's <link> is the last given
     feed.generator("blog", uri=absolute_url_for("public.index"))
@@ -124,28 +134,28 @@ def build_posts_feed(posts: list[Post], info: FeedInfo, fmt: FeedFormat) -> byte
     feed = _new_feed(info, fmt)
     cards = {p.id: author_card(p.author) for p in posts}
     names = sorted({card.name for card in cards.values()}) or [author_card(None).name]
-    feed.author({"name": ", ".join(names)})
+    feed.author({"name": xml_text(", ".join(names))})
     counts = approved_counts([p.id for p in posts])
     for post in posts:
         url = post_url(post, external=True)
         entry = feed.add_entry(order="append")
         entry.id(post_entry_id(post))
-        entry.title(post.title)
+        entry.title(xml_text(post.title))
         entry.link(href=url, rel="alternate", type="text/html")
         entry.published(post.published_at)
         entry.updated(entry_updated(post))
-        entry.author({"name": cards[post.id].name, "uri": cards[post.id].url})
-        entry.dc.dc_creator(cards[post.id].name)
+        entry.author({"name": xml_text(cards[post.id].name), "uri": cards[post.id].url})
+        entry.dc.dc_creator(xml_text(cards[post.id].name))
         entry.comments(f"{url}#comments")
         # Honest, separate counts under each entry, linking to the discussion. They change without
         # the entry changing, so <updated> does not follow them (entry_updated).
         discussion = Markup('<p class="discussion"><a href="{}#comments">{}</a></p>').format(url, counts[post.id].text)
         content = entry_content_html(post)
-        entry.content(f"{content}\n{discussion}", type="html")
+        entry.content(xml_text(f"{content}\n{discussion}"), type="html")
         if fmt is FeedFormat.RSS2:
-            entry.description(make_excerpt(content) or post.title)
+            entry.description(xml_text(make_excerpt(content) or post.title))
         for tag in post.tags:
-            entry.category(term=tag.slug, label=tag.name)
+            entry.category(term=tag.slug, label=xml_text(tag.name))
     return _serialise(feed, fmt)
 
 
@@ -170,20 +180,20 @@ def build_discussion_feed(items: list[Comment], info: FeedInfo, fmt: FeedFormat)
     settings = get_settings()
     rel = "nofollow ugc" if settings["nofollow_links"] else "ugc"
     feed = _new_feed(info, fmt)
-    feed.author({"name": author_card(None).name})
+    feed.author({"name": xml_text(author_card(None).name)})
     for item in items:
         entry = feed.add_entry(order="append")
         entry.id(comment_entry_id(item))
-        entry.title(discussion_item_title(item))
+        entry.title(xml_text(discussion_item_title(item)))
         entry.link(href=f"{post_url(item.post, external=True)}#comment-{item.id}", rel="alternate", type="text/html")
         entry.published(item.created_at)
         entry.updated(item.created_at)
-        name = item.author_name or "Anonymous"
+        name = xml_text(item.author_name) or "Anonymous"
         author = {"name": name}
         if item.author_url.startswith(("http://", "https://")):
-            author["uri"] = item.author_url
+            author["uri"] = xml_text(item.author_url)
         entry.author(author)
         entry.dc.dc_creator(name)
         text = render_comment_text(item.content, rel) or Markup("<p>{}</p>").format(item.author_url or name)
-        entry.content(str(text), type="html")
+        entry.content(xml_text(str(text)), type="html")
     return _serialise(feed, fmt)

@@ -124,3 +124,15 @@ def test_entry_updated_follows_content_not_comments_or_switches(app, author, vis
         author.save(fields["title"], fields["body"], post_id=post.id, tags=fields["tags"],
                     publish_date="2024-01-02T10:00")
         assert updated_of(visitor) > before, name
+
+
+def test_feeds_drop_characters_xml_cannot_carry(app, author, visitor):
+    """A title, text, tag or comment holding control characters (the editor takes them) still gives
+    well-formed feeds, without those characters."""
+    post = author.publish("Bad\x0b title\x00", "Body \x01 text", tags="ta\x1fg")
+    add_item(app, post, author_name="N\x0bame", content="C\x00ontent")
+    for path in ("/feed/", "/feed/rss2/", "/comments/feed/", f"{author.url_of(post)}feed/rss2/"):
+        feed = parse_feed(visitor, path)
+        assert feed.entries, path
+    assert parse_feed(visitor, "/feed/").entries[0].title == "Bad title"
+    assert parse_feed(visitor, "/comments/feed/").entries[0].author == "Name"
