@@ -7,31 +7,37 @@ import json
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
 from .extensions import db
 from .models import Comment, Post, Setting, User
 from .permalinks import post_url
 from .site_settings import get_setting
 
-# The settings table keeps it, under a key no settings form shows.
+# Set by the migration that introduced stored ids (its posts' ids are their old permalinks).
 AUTHORITY_KEY = "feed_tag_authority"
 
 
 def tag_authority() -> str:
-    """The host name tag: URIs are minted under: the one recorded with the first id minted (so a
-    later move to another domain changes no id), else the site URL's, else the request's."""
+    """The host name tag: URIs are minted under, the same for good once one is minted (so a move to
+    another domain changes no id): the one the migration recorded, else the first minted post's,
+    else the Site URL's, else the request's. Nothing is written: parallel first posts agree."""
+    if "feed_tag_authority" not in g:
+        g.feed_tag_authority = _find_tag_authority()
+    return g.feed_tag_authority
+
+
+def _find_tag_authority() -> str:
     recorded = db.session.get(Setting, AUTHORITY_KEY)
     if recorded is not None and recorded.value:
         return json.loads(recorded.value)
+    first = db.session.execute(
+        db.select(Post.feed_id).filter(Post.feed_id.like("tag:%")).order_by(Post.id).limit(1)
+    ).scalar()
+    if first:
+        return first.removeprefix("tag:").split(",", 1)[0]
     site = get_setting("site_url") or (request.host_url if has_request_context() else "")
     return (urlsplit(site).hostname or "localhost").lower()
-
-
-def record_tag_authority() -> None:
-    """Remember the authority in use (in the caller's transaction, which commits it)."""
-    if db.session.get(Setting, AUTHORITY_KEY) is None:
-        db.session.add(Setting(key=AUTHORITY_KEY, value=json.dumps(tag_authority())))
 
 
 def tag_uri(moment: datetime, specific: str) -> str:
@@ -43,7 +49,6 @@ def mint_post_feed_id(post: Post) -> None:
     """Give a post (flushed, so it has its id) its entry id, once: the tag: URI of its creation."""
     if post.feed_id:
         return
-    record_tag_authority()
     post.feed_id = tag_uri(post.created_at, f"post-{post.id}")
 
 

@@ -4,9 +4,11 @@ entry's content and nothing else."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 import pytest
+from blog_testing import Author, csrf_token
 from feed_testing import add_item, parse_feed
 
 from blog.extensions import db
@@ -129,10 +131,36 @@ def test_entry_updated_follows_content_not_comments_or_switches(app, author, vis
 def test_feeds_drop_characters_xml_cannot_carry(app, author, visitor):
     """A title, text, tag or comment holding control characters (the editor takes them) still gives
     well-formed feeds, without those characters."""
-    post = author.publish("Bad\x0b title\x00", "Body \x01 text", tags="ta\x1fg")
-    add_item(app, post, author_name="N\x0bame", content="C\x00ontent")
+    post = author.publish("Bad\x0b title\x1b", "Body \x01 text", tags="ta\x1fg")
+    add_item(app, post, author_name="N\x0bame", content="C\x02ontent")
     for path in ("/feed/", "/feed/rss2/", "/comments/feed/", f"{author.url_of(post)}feed/rss2/"):
         feed = parse_feed(visitor, path)
         assert feed.entries, path
     assert parse_feed(visitor, "/feed/").entries[0].title == "Bad title"
     assert parse_feed(visitor, "/comments/feed/").entries[0].author == "Name"
+
+
+def test_parallel_first_posts_all_publish_with_tag_ids(app, author):
+    """Minting ids writes nothing shared: four first posts saved at once all succeed."""
+    authors = [author]
+    for _ in range(3):
+        client = app.test_client()
+        login = {"csrf_token": csrf_token(client, "/login"), "username": "admin", "password": author.password}
+        assert client.post("/login", data=login).status_code == 302
+        authors.append(Author(app, client))
+    results = []
+    barrier = threading.Barrier(len(authors))
+
+    def publish(who, n):
+        barrier.wait()
+        results.append(who.save(f"Parallel {n}").status_code)
+
+    threads = [threading.Thread(target=publish, args=(who, n)) for n, who in enumerate(authors)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == [302] * len(authors)
+    with app.app_context():
+        ids = db.session.execute(db.select(Post.feed_id)).scalars().all()
+    assert len(ids) == len(authors) and all(i.startswith("tag:localhost,") for i in ids)
