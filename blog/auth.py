@@ -111,9 +111,9 @@ def record_site_url(url: str) -> None:
     g.pop("site_settings", None)
 
 
-# Answered before setup and without reading the database first: static files, and the health check
-# (a monitor asks it before setup too, and must get its 503 while the database is down).
-BEFORE_SETUP_ENDPOINTS = frozenset({"static", "health.healthz"})
+# Answered before setup and without reading the database first: static files (the favicon too), and
+# the health check (a monitor asks it before setup too, and must get its 503 while the database is down).
+BEFORE_SETUP_ENDPOINTS = frozenset({"static", "seo.favicon", "health.healthz"})
 
 
 def _record_site_url_from_administrator():

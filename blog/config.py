@@ -25,6 +25,9 @@ POST_MAX_CHARS = 500_000
 COMMENT_MAX_CHARS = 20_000
 TITLE_MAX_CHARS = 250
 
+# URLs in one sitemap file (the protocol's limit is 50,000); more make /sitemap.xml an index of files.
+SITEMAP_MAX_URLS = 50_000
+
 # Comment flood control: one comment per address in this many seconds (WordPress uses 15).
 COMMENT_FLOOD_SECONDS = 15
 

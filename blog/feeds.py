@@ -1,54 +1,199 @@
-"""Atom feeds of published posts, built with feedgen (so the XML is valid by construction)."""
+"""Atom and RSS 2.0 feeds of published posts and of the discussion under them, built with feedgen
+(so the XML is valid by construction). Output depends only on what is stored: the same blog gives
+the same bytes, so a digest of them is the feed's ETag."""
 
 from __future__ import annotations
 
+import enum
+import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from feedgen.feed import FeedGenerator
 from markupsafe import Markup
 
 from .archive import approved_counts
-from .models import Post
-from .permalinks import absolute_url_for, post_url
-from .site_settings import get_settings
+from .authors import author_card
+from .feed_contents import (
+    discussion_last_modified,
+    entry_updated,
+    newest_discussion,
+    newest_posts,
+    posts_last_modified,
+)
+from .feed_ids import blog_started_at, comment_entry_id, comments_feed_id, post_comments_feed_id, post_entry_id
+from .models import Comment, CommentKind, Post, Tag
+from .permalinks import absolute_url_for, permalink_values, post_url
+from .rendering import make_excerpt, render_comment_text
+from .site_settings import get_setting, get_settings
 
 
-def entry_updated(post: Post) -> datetime:
-    """When the post last changed for a reader: its last edit, or its going live if later."""
-    return max(post.updated_at, post.published_at)
+class FeedFormat(enum.StrEnum):
+    ATOM = "atom"
+    RSS2 = "rss2"
+
+    @property
+    def mimetype(self) -> str:
+        return "application/atom+xml" if self is FeedFormat.ATOM else "application/rss+xml"
 
 
-def build_atom_feed(posts: list[Post], *, title: str, self_url: str, alternate_url: str) -> bytes:
-    """The Atom document (UTF-8 bytes) for these posts, newest first as given."""
-    settings = get_settings()
+@dataclass(frozen=True)
+class FeedInfo:
+    """What a feed says about itself: its id, title, and the absolute URLs of itself (in this
+    format) and of the page it follows."""
+
+    id: str
+    title: str
+    self_url: str
+    alternate_url: str
+    updated: datetime | None  # None: no entries and nothing else to date it by (a fixed date is used)
+    subtitle: str = ""
+
+
+@dataclass(frozen=True)
+class FeedDocument:
+    body: bytes
+    format: FeedFormat
+    last_modified: datetime | None  # the newest change it shows (an entry, or the discussion)
+
+
+# A feed with nothing in it still needs an <updated>; a fixed date keeps its bytes (and ETag) stable.
+EMPTY_FEED_UPDATED = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+
+
+def posts_feed(fmt: FeedFormat, tag: Tag | None = None) -> FeedDocument:
+    """The feed of the newest published posts, or of a tag's (the caller checked it has some)."""
+    posts = newest_posts(tag)
+    if tag is None:
+        page = absolute_url_for("public.index")
+        info = FeedInfo(page, get_setting("blog_title"), absolute_url_for("feeds.posts", fmt=fmt.value), page,
+                        _newest(entry_updated(p) for p in posts))
+    else:
+        page = absolute_url_for("public.tag", slug=tag.slug)
+        info = FeedInfo(page, f"{get_setting('blog_title')} » {tag.name}",
+                        absolute_url_for("feeds.tag", slug=tag.slug, fmt=fmt.value), page,
+                        _newest(entry_updated(p) for p in posts))
+    return FeedDocument(build_posts_feed(posts, info, fmt), fmt, posts_last_modified(posts))
+
+
+def discussion_feed(fmt: FeedFormat, post: Post | None = None) -> FeedDocument:
+    """The feed of the newest comments and mentions on the blog, or under one published post."""
+    items = newest_discussion(post)
+    newest = _newest(item.created_at for item in items)
+    if post is None:
+        info = FeedInfo(comments_feed_id(), f"Comments on {get_setting('blog_title')}",
+                        absolute_url_for("feeds.comments", fmt=fmt.value), absolute_url_for("public.index"), newest)
+    else:
+        info = FeedInfo(post_comments_feed_id(post), f"Comments on “{post.title}”",
+                        absolute_url_for("feeds.post_comments", fmt=fmt.value, **permalink_values(post)),
+                        f"{post_url(post, external=True)}#comments", newest)
+    return FeedDocument(build_discussion_feed(items, info, fmt), fmt, discussion_last_modified(items, post))
+
+
+def _newest(times) -> datetime | None:
+    return max(times, default=None) or blog_started_at()
+
+
+def entry_content_html(post: Post) -> str:
+    """The post's content as its feed entries give it: the one place a "full text or excerpt"
+    choice applies."""
+    return post.body_html
+
+
+# Characters XML 1.0 cannot carry at all (C0 controls but tab and line ends, surrogates, U+FFFE/FFFF):
+# text typed or received with them is still given, without them.
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    return NOT_XML.sub("", text)
+
+
+def _new_feed(info: FeedInfo, fmt: FeedFormat) -> FeedGenerator:
     feed = FeedGenerator()
-    feed.id(alternate_url)
-    feed.title(title)
-    if settings["tagline"]:
-        feed.subtitle(settings["tagline"])
-    feed.link(href=alternate_url, rel="alternate", type="text/html")
-    feed.link(href=self_url, rel="self", type="application/atom+xml")
+    feed.load_extension("dc", atom=False, rss=True)  # dc:creator: RSS's <author> needs an email address
+    feed.id(info.id)
+    feed.title(xml_text(info.title))
+    subtitle = info.subtitle or get_setting("tagline")
+    if subtitle or fmt is FeedFormat.RSS2:  # RSS requires a <description>
+        feed.description(xml_text(subtitle or info.title))
+    feed.link(href=info.self_url, rel="self", type=fmt.mimetype)
+    feed.link(href=info.alternate_url, rel="alternate", type="text/html")  # last: RSS's <link> is the last given
     feed.generator("blog", uri=absolute_url_for("public.index"))
     feed.language("en")
-    # The feed changed when its newest entry did (a scheduled post goes live after its last save).
-    updated = max((entry_updated(p) for p in posts), default=None)
-    if updated is not None:
-        feed.updated(updated)
-    authors = {p.author.username for p in posts} or {settings["blog_title"]}
-    feed.author({"name": ", ".join(sorted(authors))})
+    feed.updated(info.updated or EMPTY_FEED_UPDATED)  # also RSS's lastBuildDate (feedgen says "now" otherwise)
+    return feed
+
+
+def _serialise(feed: FeedGenerator, fmt: FeedFormat) -> bytes:
+    return feed.atom_str(pretty=True) if fmt is FeedFormat.ATOM else feed.rss_str(pretty=True)
+
+
+def build_posts_feed(posts: list[Post], info: FeedInfo, fmt: FeedFormat) -> bytes:
+    """The feed document (UTF-8 bytes) for these posts, newest first as given."""
+    feed = _new_feed(info, fmt)
+    cards = {p.id: author_card(p.author) for p in posts}
+    names = sorted({card.name for card in cards.values()}) or [author_card(None).name]
+    feed.author({"name": xml_text(", ".join(names))})
     counts = approved_counts([p.id for p in posts])
     for post in posts:
         url = post_url(post, external=True)
         entry = feed.add_entry(order="append")
-        entry.id(url)
-        entry.title(post.title)
+        entry.id(post_entry_id(post))
+        entry.title(xml_text(post.title))
         entry.link(href=url, rel="alternate", type="text/html")
         entry.published(post.published_at)
         entry.updated(entry_updated(post))
-        entry.author({"name": post.author.username})
-        # Honest, separate counts under each entry, linking to the discussion.
+        entry.author({"name": xml_text(cards[post.id].name), "uri": cards[post.id].url})
+        entry.dc.dc_creator(xml_text(cards[post.id].name))
+        entry.comments(f"{url}#comments")
+        # Honest, separate counts under each entry, linking to the discussion. They change without
+        # the entry changing, so <updated> does not follow them (entry_updated).
         discussion = Markup('<p class="discussion"><a href="{}#comments">{}</a></p>').format(url, counts[post.id].text)
-        entry.content(f"{post.body_html}\n{discussion}", type="html")
+        content = entry_content_html(post)
+        entry.content(xml_text(f"{content}\n{discussion}"), type="html")
+        if fmt is FeedFormat.RSS2:
+            entry.description(xml_text(make_excerpt(content) or post.title))
         for tag in post.tags:
-            entry.category(term=tag.slug, label=tag.name)
-    return feed.atom_str(pretty=True)
+            entry.category(term=tag.slug, label=xml_text(tag.name))
+    return _serialise(feed, fmt)
+
+
+DISCUSSION_TITLES = {
+    CommentKind.COMMENT: "Comment on “{post}” by {name}",
+    CommentKind.PINGBACK: "Pingback on “{post}” from {name}",
+    CommentKind.TRACKBACK: "Trackback on “{post}” from {name}",
+    "reply": "Reply to “{post}” from {name}",
+    CommentKind.WEBMENTION: "Mention of “{post}” from {name}",
+}
+
+
+def discussion_item_title(item: Comment) -> str:
+    key = "reply" if item.kind == CommentKind.WEBMENTION and item.mention_type == "reply" else item.kind
+    template = DISCUSSION_TITLES.get(key, DISCUSSION_TITLES[CommentKind.COMMENT])
+    return template.format(post=item.post.title, name=item.author_name or "Anonymous")
+
+
+def build_discussion_feed(items: list[Comment], info: FeedInfo, fmt: FeedFormat) -> bytes:
+    """The feed document (UTF-8 bytes) for these comments and mentions, newest first as given: each
+    links to its place under the post; its text is escaped, with web addresses linked."""
+    settings = get_settings()
+    rel = "nofollow ugc" if settings["nofollow_links"] else "ugc"
+    feed = _new_feed(info, fmt)
+    feed.author({"name": xml_text(author_card(None).name)})
+    for item in items:
+        entry = feed.add_entry(order="append")
+        entry.id(comment_entry_id(item))
+        entry.title(xml_text(discussion_item_title(item)))
+        entry.link(href=f"{post_url(item.post, external=True)}#comment-{item.id}", rel="alternate", type="text/html")
+        entry.published(item.created_at)
+        entry.updated(item.created_at)
+        name = xml_text(item.author_name) or "Anonymous"
+        author = {"name": name}
+        if item.author_url.startswith(("http://", "https://")):
+            author["uri"] = xml_text(item.author_url)
+        entry.author(author)
+        entry.dc.dc_creator(name)
+        text = render_comment_text(item.content, rel) or Markup("<p>{}</p>").format(item.author_url or name)
+        entry.content(xml_text(str(text)), type="html")
+    return _serialise(feed, fmt)

@@ -137,6 +137,7 @@ class Tag(db.Model):
 
 class Post(db.Model):
     __tablename__ = "posts"
+    __table_args__ = (sa.Index("uq_posts_feed_id", "feed_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(250))
@@ -147,6 +148,11 @@ class Post(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the title, text or tags last changed (not a switch or a new comment): the feeds' <updated>.
+    content_updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The entry's id in feeds, fixed when first minted (blog/feed_ids.py): a tag: URI, or for posts
+    # from before it the permalink URL the feeds gave them, so readers never see them as new.
+    feed_id: Mapped[str | None] = mapped_column(sa.String(2100))
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     allow_comments: Mapped[bool] = mapped_column(default=True)
     allow_pings: Mapped[bool] = mapped_column(default=True)

@@ -11,6 +11,7 @@ from slugify import slugify
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
+from .feed_ids import mint_post_feed_id
 from .linkbacks.outbox import queue_deliveries
 from .models import Comment, CommentKind, Post, PostStatus, Tag, User, utcnow
 from .permalinks import post_url
@@ -100,6 +101,14 @@ def choose_slug(wanted: str, title: str, post: Post | None = None) -> str:
     return slug
 
 
+def _content_changes(post: Post, data: PostInput, tags: list[Tag]) -> bool:
+    """Whether saving changes what a reader of the entry sees: its title, text or tags (not its
+    switches, slug or date)."""
+    return (post.title, post.body_markdown, sorted(t.name for t in post.tags)) != (
+        data.title, data.body, sorted(t.name for t in tags)
+    )
+
+
 def save_post(
     post: Post | None, data: PostInput, *, publish: bool, author: User, now: datetime | None = None
 ) -> Post:
@@ -113,6 +122,10 @@ def save_post(
     if post is None:
         post = Post(author=author, created_at=now)
         db.session.add(post)
+    elif post.feed_id is None and post.is_published:
+        post.feed_id = post_url(post, external=True)  # an old post's id, fixed before its slug can change
+    if post.id is None or _content_changes(post, data, tags):
+        post.content_updated_at = now
     post.title = data.title
     post.slug = slug
     post.body_markdown = data.body
@@ -122,6 +135,8 @@ def save_post(
     post.allow_pings = data.allow_pings
     post.trackback_urls = data.trackback_urls.strip()
     post.updated_at = now
+    db.session.flush()
+    mint_post_feed_id(post)
     if not publish:
         post.status = PostStatus.DRAFT
         post.published_at = publish_date

@@ -93,10 +93,21 @@ def render_comment_text(text: str, rel: str = "nofollow ugc") -> Markup:
     return Markup("\n").join(out)
 
 
+# Elements that end a line of text: a space goes around them, and nowhere else ("<em>a</em>." stays "a.").
+TEXT_BREAKS = [
+    "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "div", "dl", "dt",
+    "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p",
+    "pre", "section", "summary", "table", "td", "th", "tr", "ul",
+]  # fmt: skip
+
+
 def html_to_text(html: str) -> str:
     """The visible text of an HTML fragment, with whitespace folded."""
-    text = BeautifulSoup(html, "html.parser").get_text(" ")
-    return re.sub(r"\s+", " ", text).strip()
+    soup = BeautifulSoup(html, "html.parser")
+    for element in soup.find_all(TEXT_BREAKS):
+        element.insert_before(" ")
+        element.insert_after(" ")
+    return re.sub(r"\s+", " ", soup.get_text()).strip()
 
 
 def make_excerpt(html: str, max_chars: int = 250) -> str:

@@ -6,9 +6,11 @@ from datetime import datetime
 
 from flask import Flask
 
+from .authors import author_card
 from .discussion import comments_close_at, pings_close_at
-from .permalinks import absolute_url_for, local_time, post_url, trackback_url
+from .permalinks import absolute_url_for, local_time, permalink_values, post_url, trackback_url
 from .rendering import render_comment_text
+from .seo import page_meta
 from .site_settings import get_settings
 
 
@@ -20,19 +22,20 @@ def format_datetime(moment: datetime | None) -> str:
     return format_date(moment, "%B %-d, %Y at %H:%M")
 
 
-def machine_time(moment: datetime) -> str:
-    """A moment for a `datetime` attribute or a feed: ISO 8601 with whole seconds and its offset
-    (HTML allows at most three digits of a second; microseconds are not valid)."""
-    return moment.isoformat(timespec="seconds")
+def datetime_attribute(moment: datetime | None) -> str:
+    """For datetime="" attributes and microformats: whole seconds, in the blog's zone with its offset."""
+    return "" if moment is None else local_time(moment).replace(microsecond=0).isoformat()
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         post_url=post_url, trackback_url=trackback_url, absolute_url_for=absolute_url_for,
-        comments_close_at=comments_close_at, pings_close_at=pings_close_at,
+        comments_close_at=comments_close_at, pings_close_at=pings_close_at, author_card=author_card,
+        page_meta=page_meta, permalink_values=permalink_values,
     )
     app.jinja_env.filters.update(
-        date=format_date, datetime=format_datetime, machine_time=machine_time, comment_text=render_comment_text
+        date=format_date, datetime=format_datetime, comment_text=render_comment_text,
+        datetime_attr=datetime_attribute,
     )
 
     @app.context_processor

@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from blog_testing import database_uri
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 
 from blog import create_app
 from blog.extensions import db, migrate
@@ -113,3 +113,74 @@ def test_job_layer_migration_carries_protocol_state_into_columns(tmp_path, monke
                 (5, None, False, "c"),
             ]
             assert conn.execute(sa.text("SELECT comment_id FROM linkback_checks")).scalars().all() == [4]
+
+
+def _old_blog_with_posts(app, site_url: str):
+    """A blog as it was before feed ids were stored: Site URL and time zone set, a published post (its
+    old feed id was its permalink, dated in the blog's zone), a draft, a comment."""
+    upgrade(revision="b8e2d4f61c3a")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO users (id, username, email, password_hash, created_at) "
+            "VALUES (1, 'old', 'old@example.com', 'x', '2020-01-01 00:00:00')"
+        ))
+        for key, value in [("site_url", f'"{site_url}"'), ("timezone", '"America/New_York"')]:
+            conn.execute(sa.text("INSERT INTO settings (key, value) VALUES (:key, :value)"),
+                         {"key": key, "value": value})
+        for id_, slug, status, published in [(1, "old-post", "published", "2020-01-02 03:00:00"),
+                                             (2, "draft", "draft", None)]:
+            conn.execute(sa.text(
+                "INSERT INTO posts (id, title, slug, body_markdown, body_html, status, published_at, created_at, "
+                "updated_at, author_id, allow_comments, allow_pings, trackback_urls) VALUES (:id, 'P', :slug, '', "
+                "'', :status, :published, '2019-12-30 10:00:00', '2020-01-05 08:00:00', 1, TRUE, TRUE, '')"
+            ), {"id": id_, "slug": slug, "status": status, "published": published})
+        conn.execute(sa.text(
+            "INSERT INTO comments (id, post_id, kind, status, author_name, author_email, author_url, content, ip, "
+            "user_agent, created_at, verification_note, moderation_note, target_url, author_photo) VALUES "
+            "(1, 1, 'comment', 'approved', 'Ann', '', '', 'Nice', '', '', '2020-01-03 09:00:00', '', '', '', '')"
+        ))
+
+
+def test_feed_id_migration_keeps_the_ids_readers_have(tmp_path, monkeypatch):
+    """Issue "Feeds and addresses": existing readers must not see old entries as new. A published post
+    keeps its permalink as id (date in the blog's zone: 03:00 UTC is the evening before in New York);
+    a draft, never in a feed, gets a tag: URI; content_updated_at starts as the last save."""
+    app = _fresh_app(tmp_path, monkeypatch)
+    with app.app_context():
+        _old_blog_with_posts(app, "https://blog.example.com")
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id, feed_id FROM posts ORDER BY id")).all() == [
+                (1, "https://blog.example.com/2020/01/01/old-post/"),
+                (2, "tag:blog.example.com,2019-12-30:post-2"),
+            ]
+            assert {str(v)[:19] for v in conn.execute(sa.text("SELECT content_updated_at FROM posts")).scalars()} \
+                == {"2020-01-05 08:00:00"}
+            assert conn.execute(sa.text("SELECT value FROM settings WHERE key = 'feed_tag_authority'")).scalar() \
+                == '"blog.example.com"'
+    feed = app.test_client().get("/feed/")
+    assert b"<id>https://blog.example.com/2020/01/01/old-post/</id>" in feed.data
+
+
+def test_feed_id_migration_without_site_url_keeps_the_permalink_as_id(tmp_path, monkeypatch):
+    """With no Site URL recorded the migration cannot know the host readers used: the feed goes on
+    giving the permalink, on the host asked, as before."""
+    app = _fresh_app(tmp_path, monkeypatch)
+    with app.app_context():
+        _old_blog_with_posts(app, "")
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT feed_id FROM posts")).scalars().all() == [None, None]
+    feed = app.test_client().get("/feed/", base_url="http://old.example")
+    assert b"<id>http://old.example/2020/01/01/old-post/</id>" in feed.data
+
+
+def test_feed_id_migration_downgrade_keeps_posts_and_comments(tmp_path, monkeypatch):
+    app = _fresh_app(tmp_path, monkeypatch)
+    with app.app_context():
+        _old_blog_with_posts(app, "https://blog.example.com")
+        upgrade()
+        downgrade(revision="b8e2d4f61c3a")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM posts")).scalar() == 2
+            assert conn.execute(sa.text("SELECT content FROM comments")).scalars().all() == ["Nice"]

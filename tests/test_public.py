@@ -278,7 +278,7 @@ def test_every_page_head_links_to_the_atom_feed(author, visitor, path):
 def test_tag_page_head_also_links_to_the_tag_feed(author, visitor):
     author.publish("Hello", tags="news")
     feeds = page(visitor, "/tag/news/").head.select('link[rel="alternate"][type="application/atom+xml"]')
-    assert [link["href"] for link in feeds] == ["/feed/", "/tag/news/feed/"]
+    assert [link["href"] for link in feeds] == ["/feed/", "/comments/feed/", "/tag/news/feed/"]
 
 
 def test_unknown_page_shows_friendly_404(author, visitor):

@@ -152,6 +152,7 @@ def test_comment_links_only_http_addresses(text):
 
 def test_html_to_text_folds_whitespace():
     assert html_to_text("<p>Hello\n  <b>big</b></p><p>world</p>") == "Hello big world"
+    assert html_to_text("<p>Two <em>words</em>.</p><ul><li>a</li><li>b<br>c</li></ul>") == "Two words. a b c"
 
 
 def test_short_text_is_its_own_excerpt():

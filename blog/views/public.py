@@ -1,8 +1,8 @@
-"""What readers see: home, posts with their comments, tag and month archives, Atom feeds."""
+"""What readers see: home, posts with their comments, tag and month archives (feeds: views/feeds.py)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 
 from .. import archive
@@ -15,7 +15,6 @@ from ..comments import (
 )
 from ..discussion import accepts_comments, accepts_pingbacks, accepts_trackbacks
 from ..extensions import csrf, db
-from ..feeds import build_atom_feed
 from ..forms import CommentForm
 from ..jobs import wake_jobs
 from ..models import Comment, CommentStatus, Post
@@ -31,6 +30,10 @@ POST_RULE = "/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/<int(fixed_
 @bp.get("/", defaults={"page": 1})
 @bp.get("/page/<int:page>/")
 def index(page):
+    if "feed" in request.args:  # WordPress's /?feed=rss2 and kin
+        from .feeds import named_feed  # the feeds blueprint builds on this one's POST_RULE
+
+        return named_feed(request.args["feed"])
     pagination = archive.newest_posts(page, get_setting("posts_per_page"))
     return render_template(
         "public/index.html",
@@ -201,37 +204,3 @@ def month(year, month):
 @bp.get("/archives/")
 def archives():
     return render_template("public/archives.html", months=archive.archive_months())
-
-
-@bp.get("/feed/")
-def feed():
-    posts = archive.newest_posts(1, get_setting("posts_per_page")).items
-    body = build_atom_feed(
-        posts,
-        title=get_setting("blog_title"),
-        self_url=absolute_url_for("public.feed"),
-        alternate_url=absolute_url_for("public.index"),
-    )
-    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
-
-
-@bp.get("/tag/<slug>/feed/")
-def tag_feed(slug):
-    found = archive.find_tag(slug)
-    if found is None:
-        abort(404)
-    posts = archive.newest_posts(1, get_setting("posts_per_page"), tag=found).items
-    if not posts:  # as the tag page: a tag only drafts use is not shown
-        abort(404)
-    body = build_atom_feed(
-        posts,
-        title=f"{get_setting('blog_title')} » {found.name}",
-        self_url=absolute_url_for("public.tag_feed", slug=slug),
-        alternate_url=absolute_url_for("public.tag", slug=slug),
-    )
-    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
-
-
-@bp.app_context_processor
-def _feed_links():
-    return {"main_feed_url": url_for("public.feed")}
