@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy.engine import Connection, Engine
 
 from . import config as default_config
+from . import nul_bytes
 from .extensions import db
 
 EXAMPLE_URLS = "sqlite:////path/to/blog.sqlite or postgresql+psycopg://user:password@host/dbname"
@@ -38,6 +39,7 @@ def init_app(app: Flask) -> None:
         timeout = app.config["DATABASE_CONNECT_TIMEOUT_SECONDS"]
         options["connect_args"] = {"connect_timeout": timeout, **options.get("connect_args", {})}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    nul_bytes.install()
     try:
         db.init_app(app)
     except sa.exc.NoSuchModuleError as error:
