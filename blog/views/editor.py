@@ -15,8 +15,14 @@ from ..extensions import csrf, db
 from ..forms import ImageUploadForm, PostForm
 from ..jobs import wake_jobs
 from ..linkbacks.outbox import STATUS_WORDS, delivery_summary, plan_notifications, resend
-from ..media.library import AltTextRejected, ImageRejected, UploadResult, append_markdown, store_upload
-from ..media.library import upload_request_limit
+from ..media.library import (
+    AltTextRejected,
+    ImageRejected,
+    UploadResult,
+    append_markdown,
+    store_upload,
+    upload_request_limit,
+)
 from ..models import Delivery, DeliveryMethod, Post, utcnow
 from ..permalinks import local_time, post_url
 from ..posts import PostInput, SlugTaken, count_comments_under, delete_post, preview_post, save_post

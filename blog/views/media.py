@@ -11,6 +11,7 @@ from wtforms import ValidationError
 from ..auth import require_login
 from ..extensions import csrf, db
 from ..forms import ImageUploadForm
+from ..media.images import describe_size
 from ..media.library import (
     AltTextRejected,
     ImageRejected,
@@ -20,7 +21,6 @@ from ..media.library import (
     upload_request_limit,
     url_of,
 )
-from ..media.images import describe_size
 from ..media.tables import MediaItem
 
 bp = Blueprint("media", __name__, url_prefix="/admin/media")
