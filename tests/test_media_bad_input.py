@@ -247,3 +247,14 @@ def test_polyglots_are_stored_as_pixels_only(app, author):
     assert len(files) == 2
     for path in files:
         assert b"<script>" not in path.read_bytes() and b"alert" not in path.read_bytes()
+
+
+def test_post_text_over_the_size_limit_is_refused_in_a_multipart_form_too(app, author):
+    """The editor's form is multipart (it carries "Upload image"); the room made for an image does not
+    let the text fields past MAX_CONTENT_LENGTH."""
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    before = snapshot(app)
+    response = author.client.post("/admin/posts/new", content_type="multipart/form-data", data={
+        "csrf_token": author.token(), "title": "Huge", "body": "x" * 5000, "action": "publish"})
+    assert response.status_code == 413
+    assert snapshot(app) == before

@@ -102,9 +102,11 @@ def _input_from(form: PostForm) -> PostInput:
 
 
 def _edit(post: Post | None):
-    # The form may carry an image ("Upload image"): read up to its limit, and a long post's text in full.
-    request.max_content_length = upload_request_limit()
-    request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.mimetype == "multipart/form-data":
+        # The form may carry an image ("Upload image"): the body may be that much bigger, while each
+        # text field stays within MAX_CONTENT_LENGTH (werkzeug's per-field limit), as a plain form's does.
+        request.max_content_length = upload_request_limit()
+        request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
     form = _form_for(post)
     upload = ImageUploadForm(prefix="upload", meta={"csrf": False})
     action = request.form.get("action", "draft")
