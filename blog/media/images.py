@@ -159,9 +159,11 @@ def _reencode(image: Image.Image, limits: ImageLimits) -> PreparedImage:
         if width >= clean.width:
             continue  # never upscaled: the original serves the widest slot
         height = max(1, round(clean.height * width / clean.width))
-        source = clean if clean.mode in ("RGB", "RGBA", "L", "LA") else clean.convert("RGBA")
+        converted = clean.mode not in ("RGB", "RGBA", "L", "LA")
+        source = clean.convert("RGBA") if converted else clean
         smaller = source.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
-        variant_info = {"icc_profile": kept["icc_profile"]} if "icc_profile" in kept else {}
+        # A profile describes the original's colour space (CMYK's, say), not converted pixels.
+        variant_info = {"icc_profile": kept["icc_profile"]} if "icc_profile" in kept and not converted else {}
         prepared.variants[width] = _encode(smaller, source_format, variant_info)
     return prepared
 
