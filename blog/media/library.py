@@ -16,7 +16,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
 from ..models import Post, User, utcnow
-from .images import ImageLimits, ImageRejected, PreparedImage, describe_size, prepare_image
+from .images import ImageLimits, ImageRejected, PreparedImage, prepare_image
 from .tables import MediaItem
 
 UPLOADS_PATH = "/uploads/"
@@ -210,5 +210,3 @@ def delete_media(item: MediaItem) -> None:
     _remove_files(paths)
 
 
-def file_size_text(item: MediaItem) -> str:
-    return describe_size(item.byte_size)
