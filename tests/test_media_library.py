@@ -92,3 +92,19 @@ def test_media_page_is_in_the_admin_navigation(app, author):
     soup = BeautifulSoup(author.client.get("/admin/posts").get_data(as_text=True), "html.parser")
     link = soup.select_one(".admin-nav").find("a", string="Media")
     assert link["href"] == "/admin/media"
+
+
+def test_media_page_shows_thirty_images_a_page(app, author):
+    with app.app_context():
+        for number in range(31):
+            db.session.add(MediaItem(path=f"2026/01/img-{number:08x}.png", original_name=f"img{number}.png",
+                                     mime_type="image/png", width=10, height=10, byte_size=2048, variant_widths=[],
+                                     alt_text=f"Image {number}"))
+        db.session.commit()
+    first = BeautifulSoup(author.client.get("/admin/media").get_data(as_text=True), "html.parser")
+    assert len(first.select(".media-table tbody tr")) == 30
+    assert first.select_one(".pagination .older")["href"] == "/admin/media?page=2"
+    second = BeautifulSoup(author.client.get("/admin/media?page=2").get_data(as_text=True), "html.parser")
+    assert [row.select_one(".media-name").get_text() for row in second.select(".media-table tbody tr")] == [
+        "img0.png"
+    ]
