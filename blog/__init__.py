@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config as default_config
 from . import database
 from .extensions import csrf, db, login_manager, migrate
+from .media import tables as _media_tables  # noqa: F401 - its table belongs to db.metadata
 from .spam import tables as _spam_tables  # noqa: F401 - its tables belong to db.metadata
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,13 +59,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import auth, security_headers, templating
     from .cli import register_commands
-    from .views import admin_comments, editor, errors, feeds, health, linkbacks, public, seo, settings
+    from .views import admin_comments, editor, errors, feeds, health, linkbacks, media, public, seo, settings, uploads
     from .views import auth as auth_views
 
     auth.init_app(app)
     templating.init_app(app)
     security_headers.init_app(app)
-    for module in (public, feeds, seo, linkbacks, auth_views, editor, admin_comments, settings, health, errors):
+    for module in (
+        public, uploads, feeds, seo, linkbacks, auth_views, editor, media, admin_comments, settings, health, errors
+    ):
         app.register_blueprint(module.bp)
     register_commands(app)
     return app

@@ -116,3 +116,14 @@ MAIL_RETRY_MAX_SECONDS = 3600
 # The spam filter gives no verdict (sends nothing to spam, holds nothing) until the owner's decisions
 # have taught it at least this many spam items and as many legitimate ones.
 SPAM_FILTER_MIN_EXAMPLES = 10
+
+# Uploaded images (blog/media/): where they are stored (None: the instance folder's "uploads"; a relative
+# path is taken from the instance folder), the largest file accepted, the most pixels (width × height; a
+# bigger image, such as a decompression bomb, is refused before it is decoded) and animation frames,
+# and the widths of the resized copies made for srcset (never wider than the image). An upload request
+# may be this much bigger than MAX_CONTENT_LENGTH (the editor sends the post's text along).
+UPLOAD_FOLDER: str | None = None
+UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+UPLOAD_MAX_PIXELS = 50_000_000
+UPLOAD_MAX_FRAMES = 1000
+UPLOAD_VARIANT_WIDTHS = (640, 1280, 1920)

@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -344,3 +345,11 @@ class DiscussionSettingsForm(FlaskForm):
 
     validate_linkback_allow_sites = _check_sites
     validate_linkback_block_sites = _check_sites
+
+
+class ImageUploadForm(FlaskForm):
+    """An image for the media library, with the alt text its Markdown gets. In the editor it rides in
+    the post's form (prefix "upload", the post form's token covers it); on the Media page it has its own."""
+
+    image = FileField("Upload image", render_kw={"accept": "image/jpeg,image/png,image/gif,image/webp"})
+    alt_text = StringField("Alt text", filters=STRIP)

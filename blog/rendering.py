@@ -13,6 +13,8 @@ from linkify_it import LinkifyIt
 from markdown.extensions.toc import slugify_unicode
 from markupsafe import Markup, escape
 
+from .media.responsive import ResponsiveImages
+
 MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "footnotes", "toc", "sane_lists"]
 # Table alignment as align="..." (kept by the sanitiser), not as style="..." (removed by it).
 MARKDOWN_CONFIG = {"toc": {"slugify": slugify_unicode}, "tables": {"use_align_attribute": True}}
@@ -26,7 +28,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "*": {"class", "id", "title", "lang", "dir"},
     "a": {"href", "rel", "hreflang"},
-    "img": {"src", "alt", "width", "height", "loading"},
+    "img": {"src", "srcset", "sizes", "alt", "width", "height", "loading"},
     "td": {"align", "colspan", "rowspan"},
     "th": {"align", "colspan", "rowspan", "scope"},
     "ol": {"start", "reversed", "type"},
@@ -38,8 +40,11 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def render_markdown(source: str) -> str:
-    """The post's Markdown as HTML, sanitised with nh3: safe to store and to show as is."""
-    html = markdown.markdown(source, extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
+    """The post's Markdown as HTML, sanitised with nh3: safe to store and to show as is. Images load
+    lazily; our uploads get their size and a srcset of their resized copies (blog/media/responsive.py)."""
+    html = markdown.markdown(
+        source, extensions=[*MARKDOWN_EXTENSIONS, ResponsiveImages()], extension_configs=MARKDOWN_CONFIG
+    )
     return sanitize_html(html)
 
 

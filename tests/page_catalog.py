@@ -6,10 +6,12 @@ added to the blog belongs here."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import timedelta
 
 from blog_testing import PASSWORD, csrf_token, run_setup
+from media_testing import image_bytes, jpeg_with_gps
 
 from blog.extensions import db
 from blog.models import (
@@ -66,8 +68,17 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
         return int(response.headers["Location"].rstrip("/").split("/")[-2])
 
+    def upload(data, name, alt):
+        response = owner.post("/admin/media/upload", data={"image": (io.BytesIO(data), name), "alt_text": alt},
+                              headers={"X-CSRFToken": csrf_token(owner, "/admin/media"), "Accept": "application/json"})
+        assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+        return response.get_json()
+
+    photo = upload(jpeg_with_gps(1400, 700), "Lake & <dawn>.jpg", "A grey gradient, like a lake at dawn")
+    upload(image_bytes(120, 80), "spare.png", "A teal box")
     body = (
         "An **opening** paragraph with [a link](https://example.org/page) and `code`.\n\n"
+        f"{photo['markdown']}\n\n"
         "## A section\n\n- one\n- two\n\n> A quotation.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
         "```\nprint('hello')\n```\n"
     )
@@ -155,6 +166,8 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("settings, general", "/admin/settings/general", "owner"),
         Page("settings, discussion", "/admin/settings/discussion", "owner"),
         Page("settings, apply defaults", "/admin/settings/discussion/apply-defaults", "owner"),
+        Page("media", "/admin/media", "owner"),
+        Page("delete image, used in a post", f"/admin/media/{photo['id']}/delete", "owner"),
     ]
     return FilledBlog(pages=pages, post_path=post_path, post_id=main_id)
 
@@ -190,6 +203,17 @@ def form_pages(app, blog: FilledBlog, owner, reader) -> dict[str, str]:
     answers["editor, errors"] = owner.post("/admin/posts/new", data={
         "csrf_token": csrf_token(owner, "/admin/posts/new"), "title": "", "action": "publish", "body": "",
         "tags": "", "slug": "", "publish_date": "not a date", "trackback_urls": "not a url"})
+    upload_fields = {"title": "", "body": "Typed text.", "tags": "", "slug": "", "publish_date": "",
+                     "trackback_urls": "", "action": "upload", "upload-alt_text": "A teal box"}
+    answers["editor, image uploaded"] = owner.post("/admin/posts/new", content_type="multipart/form-data", data={
+        **upload_fields, "csrf_token": csrf_token(owner, "/admin/posts/new"),
+        "upload-image": (io.BytesIO(image_bytes(30, 20)), "box.png")})
+    answers["editor, image refused"] = owner.post("/admin/posts/new", content_type="multipart/form-data", data={
+        **upload_fields, "csrf_token": csrf_token(owner, "/admin/posts/new"), "upload-alt_text": "",
+        "upload-image": (io.BytesIO(b"not an image"), "notes.jpg")})
+    answers["media, upload refused"] = owner.post("/admin/media/upload", data={
+        "csrf_token": csrf_token(owner, "/admin/media"), "alt_text": "",
+        "image": (io.BytesIO(b"not an image"), "notes.jpg")})
     answers["settings, general errors"] = owner.post("/admin/settings/general", data={
         "csrf_token": csrf_token(owner, "/admin/settings/general"), "blog_title": "", "tagline": "",
         "site_url": "ftp://nowhere", "posts_per_page": "0", "timezone": "Mars/Olympus"})

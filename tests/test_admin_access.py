@@ -11,6 +11,7 @@ from flask import url_for
 
 from blog.comments import CommentInput, add_visitor_comment
 from blog.extensions import db
+from blog.media.tables import MediaItem
 from blog.models import Post, User
 
 
@@ -25,7 +26,11 @@ def content(app, author):
             ip="192.0.2.1",
             user_agent="test",
         )
-        return {"post_id": post.id, "comment_id": comment.id, "action": "approve"}
+        image = MediaItem(path="2026/01/photo-0123abcd.jpg", original_name="photo.jpg", mime_type="image/jpeg",
+                          width=10, height=10, byte_size=100, variant_widths=[], alt_text="A photo")
+        db.session.add(image)
+        db.session.commit()
+        return {"post_id": post.id, "comment_id": comment.id, "action": "approve", "item_id": image.id}
 
 
 def admin_urls(app, ids: dict, method: str) -> list[str]:
@@ -90,6 +95,8 @@ def csrf_cases(ids: dict) -> dict[str, tuple[str, dict]]:
         "trash comment": (f"/admin/comments/{comment_id}/trash", {}),
         "general settings": ("/admin/settings/general", settings),
         "logout": ("/logout", {}),
+        "upload image": ("/admin/media/upload", {"alt_text": "A picture"}),
+        "delete image": (f"/admin/media/{ids['item_id']}/delete", {}),
     }
 
 
@@ -102,7 +109,7 @@ def wrong_token(app) -> str:
 @pytest.mark.parametrize(
     "case",
     ["new post", "edit post", "delete post", "approve comment", "spam comment", "trash comment",
-     "general settings", "logout"],
+     "general settings", "logout", "upload image", "delete image"],
 )
 def test_admin_forms_refuse_a_bad_csrf_token_and_change_nothing(app, author, content, case, token):
     url, data = csrf_cases(content)[case]

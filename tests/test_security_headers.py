@@ -8,6 +8,8 @@ import pytest
 from blog_testing import csrf_token
 from bs4 import BeautifulSoup
 from flask import url_for
+from media_testing import image_bytes
+from test_media_uploads import upload_json
 
 from blog.security_headers import ADMIN_CONTENT_SECURITY_POLICY
 
@@ -117,7 +119,8 @@ def admin_pages(app, author, post, comment_id):
     """Every admin page as the logged-in author sees it, with content in it: (url, response) pairs,
     plus the editor's preview (which shows the post's own HTML), a refused form and a 404."""
     pages = []
-    for url in admin_get_urls(app, {"post_id": post.id, "comment_id": comment_id}):
+    image = upload_json(author, image_bytes(), "box.png").get_json()  # the Media page, with something on it
+    for url in admin_get_urls(app, {"post_id": post.id, "comment_id": comment_id, "item_id": image["id"]}):
         response = author.client.get(url, follow_redirects=True)
         assert response.status_code == 200, url
         pages.append((url, response))

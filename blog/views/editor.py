@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
 from .. import archive
 from ..auth import require_login
 from ..extensions import csrf, db
-from ..forms import PostForm
+from ..forms import ImageUploadForm, PostForm
 from ..jobs import wake_jobs
 from ..linkbacks.outbox import STATUS_WORDS, delivery_summary, plan_notifications, resend
+from ..media.library import (
+    AltTextRejected,
+    ImageRejected,
+    UploadResult,
+    append_markdown,
+    store_upload,
+    upload_request_limit,
+)
 from ..models import Delivery, DeliveryMethod, Post, utcnow
 from ..permalinks import local_time, post_url
 from ..posts import PostInput, SlugTaken, count_comments_under, delete_post, preview_post, save_post
@@ -92,24 +102,61 @@ def _input_from(form: PostForm) -> PostInput:
 
 
 def _edit(post: Post | None):
+    if request.mimetype == "multipart/form-data":
+        # The form may carry an image ("Upload image"): the body may be that much bigger, while each
+        # text field stays within MAX_CONTENT_LENGTH (werkzeug's per-field limit), as a plain form's does.
+        request.max_content_length = upload_request_limit()
+        request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
     form = _form_for(post)
+    upload = ImageUploadForm(prefix="upload", meta={"csrf": False})
     action = request.form.get("action", "draft")
+    if request.method == "POST" and action == "upload":
+        return _upload_image(form, upload, post)
+    if request.method == "POST" and upload.image.data and upload.image.data.filename:
+        upload.image.errors = ["You chose an image but did not press Upload. Choose it again and press Upload, "
+                               "or save without it."]
+        return _render_editor(form, post, upload=upload, status=400)
     if request.method == "GET" or not form.validate():
-        return _render_editor(form, post, status=400 if request.method == "POST" else 200)
+        return _render_editor(form, post, upload=upload, status=400 if request.method == "POST" else 200)
     data = _input_from(form)
     if action == "preview":
-        return _render_editor(form, post, preview=preview_post(data, current_user, post))
+        return _render_editor(form, post, preview=preview_post(data, current_user, post), upload=upload)
     try:
         saved = save_post(post, data, publish=action == "publish", author=current_user)
     except SlugTaken as error:
         form.slug.errors = [*form.slug.errors, str(error)]
-        return _render_editor(form, post, status=400)
+        return _render_editor(form, post, upload=upload, status=400)
     wake_jobs()
     flash(_saved_message(saved), "success")
     return redirect(url_for("editor.edit_post", post_id=saved.id))
 
 
-def _render_editor(form: PostForm, post: Post | None, preview: Post | None = None, status: int = 200):
+def _upload_image(form: PostForm, upload: ImageUploadForm, post: Post | None):
+    """The editor's Upload button (used without JavaScript): the image is stored and its Markdown
+    added at the end of Content; the page comes back with everything typed, the post not yet saved."""
+    try:
+        validate_csrf(form.csrf_token.data)
+    except ValidationError:
+        form.csrf_token.errors = ["The form's security token was missing or wrong."]
+        return _render_editor(form, post, upload=upload, status=400)
+    try:
+        result = store_upload(upload.image.data, upload.alt_text.data, current_user)
+    except ImageRejected as error:
+        (upload.alt_text if isinstance(error, AltTextRejected) else upload.image).errors = [str(error)]
+        return _render_editor(form, post, upload=upload, status=error.status)
+    form.body.data = append_markdown(form.body.data, result.markdown)
+    upload.alt_text.data = ""
+    return _render_editor(form, post, upload=upload, uploaded=result)
+
+
+def _render_editor(
+    form: PostForm,
+    post: Post | None,
+    preview: Post | None = None,
+    status: int = 200,
+    upload: ImageUploadForm | None = None,
+    uploaded: UploadResult | None = None,
+):
     """The editor page, with the Linkbacks panel and, beside the form, what publishing would do:
     for the saved post, or for what was just previewed (judged against the saved post's outbox)."""
     shown = preview or post
@@ -118,7 +165,8 @@ def _render_editor(form: PostForm, post: Post | None, preview: Post | None = Non
     return (
         render_template(
             "editor/edit_post.html", form=form, post=post, preview=preview, plan=plan, now=utcnow(),
-            deliveries=deliveries, status_words=STATUS_WORDS,
+            deliveries=deliveries, status_words=STATUS_WORDS, uploaded=uploaded,
+            upload=upload or ImageUploadForm(prefix="upload", meta={"csrf": False}),
         ),
         status,
     )
