@@ -66,10 +66,10 @@ def new_post():
 @csrf.exempt
 def edit_post(post_id):
     post = _post_or_404(post_id)
-    if post.is_trashed:  # as WordPress: restore it first (nothing typed is lost: a GET, or refused)
+    if post.is_trashed and request.method == "GET":  # as WordPress: restore it first
         flash(f"“{post.title}” is in the trash. Restore it to edit it.", "error")
         return redirect(url_for("editor.posts", status="trash"))
-    return _edit(post)
+    return _edit(post)  # a save sent from an editor left open is refused there, its text shown again
 
 
 def _post_or_404(post_id: int) -> Post:
