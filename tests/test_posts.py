@@ -12,7 +12,6 @@ from blog.extensions import db
 from blog.jobs import run_due_jobs
 from blog.linkbacks.receiving import Caller, accept_trackback
 from blog.models import Comment, CommentStatus, LinkbackCheck, Post, PostStatus, Tag, User
-from blog.trash import delete_permanently, move_to_trash
 from blog.posts import (
     PostInput,
     SlugTaken,
@@ -23,6 +22,7 @@ from blog.posts import (
     publish_due_posts,
     save_post,
 )
+from blog.trash import delete_permanently, move_to_trash
 
 NOW = datetime(2024, 6, 1, 12, 0, 30, tzinfo=UTC)
 
