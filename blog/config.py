@@ -25,6 +25,13 @@ POST_MAX_CHARS = 500_000
 COMMENT_MAX_CHARS = 20_000
 TITLE_MAX_CHARS = 250
 
+# Days a post stays in the trash (restorable) before the job layer deletes it permanently, leaving
+# only a tombstone so its address keeps answering 410 Gone (as WordPress's EMPTY_TRASH_DAYS).
+TRASH_DAYS = 30
+
+# Posts per page of the admin's posts list.
+ADMIN_POSTS_PER_PAGE = 20
+
 # URLs in one sitemap file (the protocol's limit is 50,000); more make /sitemap.xml an index of files.
 SITEMAP_MAX_URLS = 50_000
 

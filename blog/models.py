@@ -38,6 +38,10 @@ class PostStatus(enum.StrEnum):
     DRAFT = "draft"
     SCHEDULED = "scheduled"
     PUBLISHED = "published"
+    TRASH = "trash"  # restorable for TRASH_DAYS, as it was (status_before_trash)
+    # Deleted permanently (by the owner, or purged from the trash): a tombstone with its content
+    # removed, kept so its old addresses answer 410 Gone and its webmentions can still be re-sent.
+    DELETED = "deleted"
 
 
 class CommentKind(enum.StrEnum):
@@ -158,6 +162,11 @@ class Post(db.Model):
     allow_pings: Mapped[bool] = mapped_column(default=True)
     # The "Send trackbacks to" box, as typed (URLs separated by spaces or new lines).
     trackback_urls: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # In the trash: since when, the status it is restored to, and the slug it had (a trashed post's
+    # slug is set aside, as WordPress's __trashed suffix, so a new post may take it meanwhile).
+    trashed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_before_trash: Mapped[str | None] = mapped_column(sa.String(20))
+    slug_before_trash: Mapped[str | None] = mapped_column(sa.String(200))
 
     author: Mapped[User] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, order_by="Tag.name")
@@ -175,6 +184,30 @@ class Post(db.Model):
     @property
     def is_scheduled(self) -> bool:
         return self.status == PostStatus.SCHEDULED
+
+    @property
+    def is_trashed(self) -> bool:
+        return self.status == PostStatus.TRASH
+
+    @property
+    def is_gone(self) -> bool:
+        """In the trash or deleted permanently: its address answers 410 Gone."""
+        return self.status in (PostStatus.TRASH, PostStatus.DELETED)
+
+
+class PostAddress(db.Model):
+    """An address a post was published at and no longer is (its slug or date changed, or it went to
+    the trash): the path answers 301 to the post's address while it is published, 410 while it is
+    gone. Rows point at the post, not at the next address, so chains never form."""
+
+    __tablename__ = "post_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(sa.String(250), unique=True)  # /YYYY/MM/DD/slug/
+    post_id: Mapped[int] = mapped_column(sa.ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    post: Mapped[Post] = relationship()
 
 
 class Comment(db.Model):

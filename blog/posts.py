@@ -1,5 +1,6 @@
-"""Writing posts: saving from the editor (slugs, tags, draft/scheduled/published), deleting, and
-publishing scheduled posts when their time comes."""
+"""Writing posts: saving from the editor (slugs, tags, draft/scheduled/published, the old address
+kept when a published post's moves) and publishing scheduled posts when their time comes. The
+trash and deleting for good: trash.py."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import sqlalchemy as sa
 from slugify import slugify
 from sqlalchemy.orm import selectinload
 
+from .addresses import note_address_change
 from .extensions import db
 from .feed_ids import mint_post_feed_id
 from .linkbacks.outbox import queue_deliveries
 from .models import Comment, CommentKind, Post, PostStatus, Tag, User, utcnow
-from .permalinks import post_url
+from .permalinks import permalink_values, post_url
 from .rendering import render_markdown
 
 SLUG_MAX_CHARS = 190
@@ -23,6 +25,10 @@ TITLE_MAX_CHARS = 250  # posts.title; the editor refuses a longer one rather tha
 
 class SlugTaken(ValueError):
     """The slug typed in the editor belongs to another post."""
+
+
+class PostIsGone(ValueError):
+    """The post went to the trash (or was deleted) while the editor was open: it is not saved."""
 
 
 @dataclass
@@ -79,7 +85,7 @@ def make_slug(text: str, max_length: int = SLUG_MAX_CHARS) -> str:
     return slugify(text, max_length=max_length, word_boundary=True)
 
 
-def _slug_in_use(slug: str, post: Post | None) -> bool:
+def slug_in_use(slug: str, post: Post | None) -> bool:
     query = db.select(Post.id).filter(Post.slug == slug)
     if post is not None and post.id is not None:
         query = query.filter(Post.id != post.id)
@@ -90,12 +96,12 @@ def choose_slug(wanted: str, title: str, post: Post | None = None) -> str:
     """The slug to use: the one typed (must be free), else one made from the title, made unique."""
     if wanted.strip():
         slug = make_slug(wanted) or "post"
-        if _slug_in_use(slug, post):
+        if slug_in_use(slug, post):
             raise SlugTaken(f"The slug “{slug}” is already used by another post.")
         return slug
     base = make_slug(title) or "post"
     slug, n = base, 2
-    while _slug_in_use(slug, post):
+    while slug_in_use(slug, post):
         slug = f"{base}-{n}"
         n += 1
     return slug
@@ -116,6 +122,9 @@ def save_post(
     publishes it now, or schedules it when its publish date is in the future."""
     now = now or utcnow()
     slug = choose_slug(data.slug, data.title, post)  # may raise SlugTaken: nothing changed yet
+    if post is not None:
+        _hold_unless_gone(post, now)  # may raise PostIsGone: nothing changed
+    before = permalink_values(post) if post is not None and post.is_published else None
     with db.session.no_autoflush:
         tags = _tags_for(parse_tags(data.tags))
     publish_date = _keep_seconds(data.publish_date, post.published_at if post else None)
@@ -148,6 +157,7 @@ def save_post(
         post.published_at = publish_date or post.published_at or now
         if post.published_at > now:  # a draft once dated in the future, published now
             post.published_at = now
+    note_address_change(before, post, now)  # a published post that moved: its old address leads here
     if post.is_published or post.is_scheduled:
         # The linkbacks it owes go into the outbox in this same transaction: nothing is sent
         # while the author waits, and nothing is lost if the process stops right after.
@@ -155,6 +165,22 @@ def save_post(
         queue_deliveries(post, post_url(post, external=True), now)
     db.session.commit()
     return post
+
+
+def _hold_unless_gone(post: Post, now: datetime) -> None:
+    """Take the post's row (a write lock on SQLite, the row lock on PostgreSQL) unless it is in the
+    trash or deleted, so a save racing "Move to Trash" either comes first or is refused, never
+    brings a trashed post back half-way."""
+    held = db.session.execute(
+        db.update(Post)
+        .where(Post.id == post.id, Post.status.not_in([PostStatus.TRASH, PostStatus.DELETED]))
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if held != 1:
+        db.session.rollback()
+        raise PostIsGone("This post was moved to the trash; restore it from the trash to edit it.")
+    db.session.refresh(post)
 
 
 def preview_post(data: PostInput, author: User, post: Post | None = None) -> Post:
@@ -189,13 +215,10 @@ def count_comments_under(post: Post) -> tuple[int, int]:
 
 
 def count_posts() -> int:
-    return db.session.execute(db.select(db.func.count(Post.id))).scalar_one()
-
-
-def delete_post(post: Post) -> None:
-    """Delete the post with its comments (and everything else shown under it)."""
-    db.session.delete(post)
-    db.session.commit()
+    """Posts the owner has (in the trash too), not the tombstones of deleted ones."""
+    return db.session.execute(
+        db.select(db.func.count(Post.id)).filter(Post.status != PostStatus.DELETED)
+    ).scalar_one()
 
 
 def publish_due_posts(now: datetime | None = None) -> list[Post]:

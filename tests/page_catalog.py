@@ -88,7 +88,11 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         save(f"Older post {number}", f"Text of post {number}.", tags="testing")
     draft_id = save("A draft", "Not yet.", action="draft")
     future = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
-    save("A scheduled post", "Soon.", action="publish", publish_date=future)
+    scheduled_id = save("A scheduled post", "Soon.", action="publish", publish_date=future)
+    trashed_id = save("A trashed post", "Gone <soon>.", tags="testing")
+    gone_path = post_path_of(app, trashed_id)
+    token = csrf_token(owner, "/admin/posts")
+    assert owner.post(f"/admin/posts/{trashed_id}/trash", data={"csrf_token": token}).status_code == 302
 
     with app.app_context():
         post = db.session.get(Post, main_id)
@@ -157,7 +161,16 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("new post", "/admin/posts/new", "owner"),
         Page("edit post, with linkbacks", f"/admin/posts/{main_id}/edit", "owner"),
         Page("edit draft", f"/admin/posts/{draft_id}/edit", "owner"),
-        Page("delete post", f"/admin/posts/{draft_id}/delete", "owner"),
+        Page("delete post permanently", f"/admin/posts/{trashed_id}/delete", "owner"),
+        Page("posts, trash", "/admin/posts?status=trash", "owner"),
+        Page("posts, drafts", "/admin/posts?status=draft", "owner"),
+        Page("posts, searched, nothing found", "/admin/posts?s=%3Cnothing%3E", "owner"),
+        Page("posts, undo of move to trash", f"/admin/posts?trashed={trashed_id}", "owner"),
+        Page("posts, past the last page", "/admin/posts?page=9", "owner"),
+        Page("empty trash", "/admin/posts/trash/empty", "owner"),
+        Page("preview of a draft", f"/admin/posts/{draft_id}/preview", "owner"),
+        Page("preview of a scheduled post", f"/admin/posts/{scheduled_id}/preview", "owner"),
+        Page("gone (a trashed post)", gone_path, "reader"),
         Page("moderation queue", "/admin/comments/", "owner"),
         *(Page(f"moderation queue, {tab}", f"/admin/comments/?status={tab}", "owner")
           for tab in ("all", "approved", "spam", "trash")),

@@ -42,7 +42,7 @@ def _context(browser, server, who, client, viewport):
 
 def _check(page, url: str, found: dict[str, list[str]], name: str) -> None:
     response = page.goto(url)
-    assert response is not None and response.status in (200, 202, 404), f"{name}: {response and response.status}"
+    assert response is not None and response.status in (200, 202, 404, 410), f"{name}: {response and response.status}"
     assert page.url == url, f"{name}: sent to {page.url}"
     violations = axe_violations(page)
     if violations:

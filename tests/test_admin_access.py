@@ -90,6 +90,9 @@ def csrf_cases(ids: dict) -> dict[str, tuple[str, dict]]:
         "new post": ("/admin/posts/new", post_fields),
         "edit post": (f"/admin/posts/{post_id}/edit", post_fields),
         "delete post": (f"/admin/posts/{post_id}/delete", {}),
+        "trash post": (f"/admin/posts/{post_id}/trash", {}),
+        "restore post": (f"/admin/posts/{post_id}/restore", {}),
+        "empty trash": ("/admin/posts/trash/empty", {"asked_at": "2999-01-01T00:00:00+00:00"}),
         "approve comment": (f"/admin/comments/{comment_id}/approve", {}),
         "spam comment": (f"/admin/comments/{comment_id}/spam", {}),
         "trash comment": (f"/admin/comments/{comment_id}/trash", {}),
@@ -108,8 +111,8 @@ def wrong_token(app) -> str:
 @pytest.mark.parametrize("token", ["missing", "garbage", "another session's"])
 @pytest.mark.parametrize(
     "case",
-    ["new post", "edit post", "delete post", "approve comment", "spam comment", "trash comment",
-     "general settings", "logout", "upload image", "delete image"],
+    ["new post", "edit post", "delete post", "trash post", "restore post", "empty trash", "approve comment",
+     "spam comment", "trash comment", "general settings", "logout", "upload image", "delete image"],
 )
 def test_admin_forms_refuse_a_bad_csrf_token_and_change_nothing(app, author, content, case, token):
     url, data = csrf_cases(content)[case]

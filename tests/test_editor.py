@@ -303,7 +303,7 @@ def test_posts_list_shows_status_and_date(author):
     assert by_title["Half done"][0] == "draft" and "Last edited" in by_title["Half done"][1]
 
 
-def test_delete_asks_first_then_removes_the_post_and_its_comments(app, author, visitor):
+def test_delete_goes_through_the_trash_and_asks_first(app, author, visitor):
     post = author.publish("Doomed", "Bye")
     keep = author.publish("Keeper")
     with app.app_context():
@@ -311,15 +311,18 @@ def test_delete_asks_first_then_removes_the_post_and_its_comments(app, author, v
             data = CommentInput(f"R{i}", "r@example.com", "", f"Comment {i}")
             add_visitor_comment(db.session.get(Post, target), data, ip=f"192.0.2.{i}", user_agent="test")
     before = snapshot(app)
+    refused = author.client.post(f"/admin/posts/{post.id}/delete", data={"csrf_token": author.token()})
+    assert refused.status_code == 302 and snapshot(app) == before  # not in the trash: nothing deleted
+    trashed = author.client.post(f"/admin/posts/{post.id}/trash", data={"csrf_token": author.token()})
+    assert trashed.status_code == 302
     page = author.client.get(f"/admin/posts/{post.id}/delete")
     assert page.status_code == 200
-    assert "Delete “Doomed”?" in page.get_data(as_text=True) and "2 comments" in page.get_data(as_text=True)
-    assert snapshot(app) == before
+    assert "Delete “Doomed” permanently?" in page.get_data(as_text=True) and "2 comments" in page.get_data(as_text=True)
     response = author.client.post(f"/admin/posts/{post.id}/delete", data={"csrf_token": author.token()})
     assert response.status_code == 302
-    assert visitor.get(author.url_of(post)).status_code == 404
+    assert visitor.get(author.url_of(post)).status_code == 410
     with app.app_context():
-        assert db.session.get(Post, post.id) is None
+        assert db.session.get(Post, post.id).status == "deleted"
         assert [c.post_id for c in db.session.execute(db.select(Comment)).scalars()] == [keep.id]
 
 

@@ -1,5 +1,5 @@
-"""blog/posts.py without HTTP: slugs, tags, draft/scheduled/published, preview, delete, and the
-job that publishes scheduled posts when their time comes."""
+"""blog/posts.py without HTTP: slugs, tags, draft/scheduled/published, preview, deleting (through
+the trash, blog/trash.py), and the job that publishes scheduled posts when their time comes."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from blog.posts import (
     SlugTaken,
     choose_slug,
     count_comments_under,
-    delete_post,
     parse_tags,
     preview_post,
     publish_due_posts,
     save_post,
 )
+from blog.trash import delete_permanently, move_to_trash
 
 NOW = datetime(2024, 6, 1, 12, 0, 30, tzinfo=UTC)
 
@@ -165,8 +165,10 @@ def test_delete_takes_every_comment_of_the_post_along(ctx):
         comment.status = status or CommentStatus.PENDING
     db.session.commit()
     assert count_comments_under(doomed) == (3, 0)
-    delete_post(doomed)
-    assert statuses() == {"kept": PostStatus.PUBLISHED}
+    move_to_trash(doomed.id, now=NOW)
+    assert count_comments_under(doomed) == (3, 0)  # the trash keeps them
+    delete_permanently(doomed.id, now=NOW)
+    assert statuses() == {"kept": PostStatus.PUBLISHED, f"__trashed-{doomed.id}": PostStatus.DELETED}
     assert [c.post_id for c in db.session.execute(db.select(Comment)).scalars()] == [kept.id]
 
 
@@ -177,7 +179,8 @@ def test_delete_takes_a_linkback_waiting_for_its_check_along(ctx):
     accept_trackback(doomed, {"url": "http://other.example/p", "title": "Their post"}, Caller("192.0.2.9", "test"),
                      now=NOW)
     assert len(db.session.execute(db.select(LinkbackCheck)).scalars().all()) == 1
-    delete_post(doomed)
+    move_to_trash(doomed.id, now=NOW)
+    delete_permanently(doomed.id, now=NOW)
     assert db.session.execute(db.select(Comment)).scalars().all() == []
     assert db.session.execute(db.select(LinkbackCheck)).scalars().all() == []
     assert run_due_jobs(now=NOW)["linkback_checks"] == 0

@@ -69,14 +69,21 @@ class Job:
     blog_name: str
     method: str | None = None  # the protocol an earlier attempt of this row used: kept
     link_removed: bool = False  # the post no longer links to the target: only a webmention can say so
+    source_gone: bool = False  # the post is in the trash or deleted: its address answers 410 (WM-9)
 
 
 def waiting():
-    """The deliveries this queue works on: not done, of a published post, with an attempt scheduled."""
+    """The deliveries this queue works on: not done, with an attempt scheduled, of a published post,
+    or webmentions of a post gone to the trash or deleted (told again so the page drops the mention,
+    WM-9; a trashed post's other rows wait for its restore)."""
     live_post = Delivery.post_id.in_(db.select(Post.id).filter(Post.status == PostStatus.PUBLISHED))
+    gone_post = sa.and_(
+        Delivery.method == DeliveryMethod.WEBMENTION,
+        Delivery.post_id.in_(db.select(Post.id).filter(Post.status.in_([PostStatus.TRASH, PostStatus.DELETED]))),
+    )
     # SENDING with a lease run out: its worker died mid-send; the claim takes it over.
     pending = Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.RETRYING, DeliveryStatus.SENDING])
-    return sa.and_(pending, live_post, Delivery.next_attempt_at.is_not(None))
+    return sa.and_(pending, sa.or_(live_post, gone_post), Delivery.next_attempt_at.is_not(None))
 
 
 def claim_due(now: datetime, worker_id: str, limit: int) -> list[Delivery]:
@@ -155,7 +162,8 @@ def _job(delivery: Delivery, linked: dict[int, set[str]]) -> Job:
     """The job for one row; `linked` caches each post's current link targets (normalized)."""
     post = delivery.post
     if post.id not in linked:
-        linked[post.id] = {normalize_url(link) for link in outgoing_links(post.body_html)}
+        # A gone post links to nothing any more: every page it told hears it is gone.
+        linked[post.id] = set() if post.is_gone else {normalize_url(link) for link in outgoing_links(post.body_html)}
     return Job(
         delivery_id=delivery.id,
         origin=delivery.origin,
@@ -166,6 +174,7 @@ def _job(delivery: Delivery, linked: dict[int, set[str]]) -> Job:
         blog_name=get_setting("blog_title"),
         method=delivery.method if delivery.method in SENT_METHODS else None,
         link_removed=delivery.origin == DeliveryOrigin.LINK and normalize_url(delivery.target) not in linked[post.id],
+        source_gone=post.is_gone,
     )
 
 
@@ -202,7 +211,8 @@ def _notify_link(job: Job, found: Endpoints, policy: FetchPolicy) -> tuple[Outco
         if found.webmention is None:
             return Outcome(Result.NO_ENDPOINT, REMOVED_NO_WEBMENTION), None
         outcome = send_webmention(found.webmention, source, target, policy)
-        prefix = "Link removed: told the receiver." if outcome.is_delivered else "Link removed, receiver not told:"
+        what = "Post deleted" if job.source_gone else "Link removed"
+        prefix = f"{what}: told the receiver." if outcome.is_delivered else f"{what}, receiver not told:"
         return replace(outcome, detail=f"{prefix} {outcome.detail}"), DeliveryMethod.WEBMENTION
     if found.webmention and job.method in (None, DeliveryMethod.WEBMENTION):
         return send_webmention(found.webmention, source, target, policy), DeliveryMethod.WEBMENTION

@@ -1,5 +1,5 @@
-"""Small clean-ups: rate-limit counters whose window is long over, and spam older than the days
-set in Settings -> Discussion (15, as WordPress)."""
+"""Small clean-ups: rate-limit counters whose window is long over, spam older than the days set in
+Settings -> Discussion (15, as WordPress), and posts in the trash for more than TRASH_DAYS (30)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from datetime import datetime
 
 from ..spam.cleanup import delete_old_spam
 from ..throttle import forget_old_counters
+from ..trash import purge_old_trash
 
 
 def run_pass(now: datetime | None = None) -> int:
     forget_old_counters(now)
     delete_old_spam(now)
+    purge_old_trash(now)
     return 0  # never "busy": this queue only tidies

@@ -41,6 +41,7 @@ STATUS_WORDS = {
     DeliveryStatus.FAILED: "failed", DeliveryStatus.NO_ENDPOINT: "no endpoint", DeliveryStatus.NOT_SENT: "not sent",
 }
 SENT_METHODS = (DeliveryMethod.WEBMENTION, DeliveryMethod.PINGBACK)
+PUT_BACK = "Link put back: the page will be told again."
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,9 @@ def page_already_notified(deliveries: list[Delivery], trackback_url: str) -> str
     return None
 
 
-def queue_deliveries(post: Post, source_url: str, now: datetime | None = None) -> list[Delivery]:
+def queue_deliveries(
+    post: Post, source_url: str, now: datetime | None = None, *, put_back: str = PUT_BACK
+) -> list[Delivery]:
     """Add the deliveries the post owes to the session (the caller commits, with the publish).
 
     Targets already queued or notified for this post are never queued again; links added by an
@@ -210,7 +213,7 @@ def queue_deliveries(post: Post, source_url: str, now: datetime | None = None) -
         earlier = existing.get((normalize_url(link), DeliveryOrigin.LINK))
         if earlier is not None:  # never notified twice, unless the page was since told the link was gone
             if _was_told_removed(earlier):
-                _queue_again(earlier, now, "Link put back: the page will be told again.")
+                _queue_again(earlier, now, put_back)
             continue
         if is_own_url(link, hosts):
             own = find_own_post(link)
@@ -233,6 +236,23 @@ def queue_deliveries(post: Post, source_url: str, now: datetime | None = None) -
     for delivery in _removed_webmention_targets(post, current):
         _queue_again(delivery, now, "Link removed: the page will be told, so it can drop the mention.")
     return added
+
+
+def queue_gone_notices(post: Post, now: datetime | None = None) -> int:
+    """The post went to the trash (WM-9): every page our webmention told of it is sent the
+    webmention again, so that its receiver, fetching the post and getting 410 Gone, can drop the
+    mention. Pages told by pingback are not (a pingback cannot withdraw, WP-17), nor pages already
+    told the link was removed. The rows run even while the post is gone (jobs/deliveries.waiting);
+    returns how many were queued."""
+    now = now or utcnow()
+    told = [
+        d for d in post.deliveries
+        if d.origin == DeliveryOrigin.LINK and d.method == DeliveryMethod.WEBMENTION
+        and d.status in DELIVERED and not _was_told_removed(d)
+    ]
+    for delivery in told:
+        _queue_again(delivery, now, "Post moved to the trash: the page will be told, so it can drop the mention.")
+    return len(told)
 
 
 def _drop_unsent_removed_links(post: Post, current: set[str]) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..discussion import accepts_pingbacks, accepts_trackbacks
 from ..extensions import db
-from ..models import Comment, CommentKind, CommentStatus, LinkbackCheck, Post, Verification, utcnow
+from ..models import Comment, CommentKind, CommentStatus, LinkbackCheck, Post, PostStatus, Verification, utcnow
 from ..moderation import apply_moderation, record_status
 from ..notifications import notify_new_item
 from ..permalinks import post_url
@@ -89,7 +89,9 @@ def resolve_target(target: str, base_url: str = "") -> Post:
         if _looks_like_permalink(target):
             raise PingbackFault(faults.TARGET_NOT_FOUND, "The specified target URL does not exist.")
         raise PingbackFault(faults.TARGET_CANNOT_BE_USED, NOT_A_TARGET)
-    if not post.is_published:
+    if post.status == PostStatus.DELETED:  # certainly gone: only its tombstone is left
+        raise PingbackFault(faults.TARGET_NOT_FOUND, "The specified target URL does not exist: the post was deleted.")
+    if not post.is_published:  # a draft, or in the trash (it may come back)
         raise PingbackFault(faults.TARGET_CANNOT_BE_USED, NOT_A_TARGET)
     return post
 

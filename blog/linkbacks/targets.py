@@ -1,6 +1,7 @@
 """Which of our own posts a URL points at: for links between our own posts (recorded without the
 network) and for the targets of incoming linkbacks. Tolerates http/https, a missing or extra
-trailing slash, a fragment, and old dates in the permalink (our own redirect)."""
+trailing slash, a fragment, old dates in the permalink (our own redirect), and old addresses of a
+post whose slug or date changed, or that went to the trash (blog/addresses.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import current_app
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from ..addresses import resolve_permalink
 from ..extensions import db
 from ..models import Post
 from ..site_settings import get_setting
@@ -29,7 +31,8 @@ def is_own_url(url: str, hosts: set[str]) -> bool:
 
 
 def find_own_post(url: str) -> Post | None:
-    """The post whose permalink the URL is (any publish state), or None."""
+    """The post the permalink URL leads to (published there or moved, or gone: in the trash or
+    deleted), else the post of any other state with that slug (a draft), or None."""
     path = urlsplit(url).path or "/"
     adapter = current_app.url_map.bind("localhost")
     for candidate in dict.fromkeys((path, path.rstrip("/") + "/")):
@@ -40,6 +43,9 @@ def find_own_post(url: str) -> Post | None:
         except HTTPException:
             continue
         if endpoint == "public.post":
+            found = resolve_permalink(**values)
+            if found is not None:
+                return found.post
             return db.session.execute(db.select(Post).filter_by(slug=values["slug"])).scalar_one_or_none()
     return None
 

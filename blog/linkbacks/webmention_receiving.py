@@ -72,6 +72,8 @@ def receive_webmention(source: str, target: str, caller: Caller, now: datetime |
     if http_url_key(source) == http_url_key(target):
         raise WebmentionRefused("invalid_source: the source and the target are the same page.")
     post = find_own_post(target) if is_own_url(target, own_hosts(caller.base_url)) else None
+    if post is not None and post.is_gone:
+        raise WebmentionRefused("invalid_target: the target post has been deleted.")
     if post is None or not post.is_published:
         raise WebmentionRefused("invalid_target: the target is not a post on this blog.")
     if not accepts_webmentions(post, now):

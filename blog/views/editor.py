@@ -1,15 +1,16 @@
-"""The admin's writing desk: the posts list, the editor (draft, preview, publish, schedule), delete."""
+"""The admin's writing desk: the posts list, the editor (draft, preview, publish, schedule), the
+preview of a draft, and the trash (move, restore, delete permanently, empty)."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
-from .. import archive
+from .. import archive, posts_list, trash
 from ..auth import require_login
 from ..extensions import csrf, db
 from ..forms import ImageUploadForm, PostForm
@@ -23,9 +24,9 @@ from ..media.library import (
     store_upload,
     upload_request_limit,
 )
-from ..models import Delivery, DeliveryMethod, Post, utcnow
+from ..models import Delivery, DeliveryMethod, Post, PostStatus, utcnow
 from ..permalinks import local_time, post_url
-from ..posts import PostInput, SlugTaken, count_comments_under, delete_post, preview_post, save_post
+from ..posts import PostInput, PostIsGone, SlugTaken, count_comments_under, preview_post, save_post
 from ..site_settings import blog_timezone, get_setting
 from ..templating import format_datetime
 
@@ -42,14 +43,24 @@ def dashboard():
 
 @bp.get("/posts")
 def posts():
-    rows = db.session.execute(
-        db.select(Post).order_by(db.func.coalesce(Post.published_at, Post.updated_at).desc(), Post.id.desc())
-    ).scalars().all()
+    status = request.args.get("status", "all")
+    if status not in posts_list.STATUSES:
+        status = "all"
+    search = posts_list.clean_search(request.args.get("s"))
+    pagination = posts_list.posts_page(status, search, request.args.get("page", 1, type=int))
+    ids = [p.id for p in pagination.items]
     return render_template(
         "editor/posts.html",
-        posts=rows,
-        counts=archive.approved_counts([p.id for p in rows]),
-        linkbacks=delivery_summary([p.id for p in rows]),
+        pagination=pagination,
+        posts=pagination.items,
+        status=status,
+        search=search,
+        filters=posts_list.status_filters(search),
+        undo=_undoable(request.args.get("trashed", type=int)),
+        counts=archive.approved_counts(ids),
+        linkbacks=delivery_summary(ids),
+        purge_after=trash.purge_after,
+        now=utcnow(),
     )
 
 
@@ -64,7 +75,25 @@ def new_post():
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @csrf.exempt
 def edit_post(post_id):
-    return _edit(db.get_or_404(Post, post_id))
+    post = _post_or_404(post_id)
+    if post.is_trashed and request.method == "GET":  # as WordPress: restore it first
+        flash(f"“{post.title}” is in the trash. Restore it to edit it.", "error")
+        return redirect(url_for("editor.posts", status="trash"))
+    return _edit(post)  # a save sent from an editor left open is refused there, its text shown again
+
+
+def _post_or_404(post_id: int) -> Post:
+    """The post, in any state but deleted (a tombstone is nothing the owner can act on)."""
+    post = db.get_or_404(Post, post_id)
+    if post.status == PostStatus.DELETED:
+        abort(404)
+    return post
+
+
+def _undoable(post_id: int | None) -> Post | None:
+    """The post just moved to the trash, while it is still there: the list offers its Undo."""
+    post = db.session.get(Post, post_id) if post_id else None
+    return post if post is not None and post.is_trashed else None
 
 
 def _form_for(post: Post | None) -> PostForm:
@@ -126,6 +155,9 @@ def _edit(post: Post | None):
     except SlugTaken as error:
         form.slug.errors = [*form.slug.errors, str(error)]
         return _render_editor(form, post, upload=upload, status=400)
+    except PostIsGone as error:  # trashed in another tab meanwhile: the text typed is shown again
+        flash(f"Not saved: {error} Your text is below, to copy.", "error")
+        return _render_editor(form, post, upload=upload, status=409)
     wake_jobs()
     flash(_saved_message(saved), "success")
     return redirect(url_for("editor.edit_post", post_id=saved.id))
@@ -174,7 +206,9 @@ def _render_editor(
 
 @bp.post("/posts/<int:post_id>/linkbacks/resend")
 def resend_all(post_id):
-    post = db.get_or_404(Post, post_id)
+    post = _post_or_404(post_id)
+    if post.is_trashed:
+        abort(409)
     count = resend([d for d in post.deliveries if d.method != DeliveryMethod.SELF])
     wake_jobs()
     flash(f"{count} linkback{'s' if count != 1 else ''} queued to be sent again.", "success")
@@ -186,6 +220,8 @@ def resend_one(post_id, delivery_id):
     delivery = db.session.get(Delivery, delivery_id)
     if delivery is None or delivery.post_id != post_id:
         abort(404)
+    if delivery.post.is_gone:
+        abort(409)
     resend([delivery])
     wake_jobs()
     flash(f"Queued to be sent again: {delivery.target}", "success")
@@ -200,13 +236,88 @@ def _saved_message(post: Post) -> str:
     return "Draft saved."
 
 
+@bp.get("/posts/<int:post_id>/preview")
+def preview(post_id):
+    """A draft or scheduled post as readers will see it; only the logged-in owner reaches it."""
+    post = _post_or_404(post_id)
+    if post.is_published:
+        return redirect(post_url(post))
+    if post.published_at is None:  # an undated draft shows the date publishing now would give it
+        post.tags, post.author  # noqa: B018 - loaded before it leaves the session
+        db.session.expunge(post)
+        post.published_at = utcnow()
+    return (
+        render_template("editor/preview_post.html", post=post),
+        200,
+        {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"},
+    )
+
+
+def _list_args(default_status: str = "all", **extra) -> dict:
+    """The posts list's filter, search and page the author acted from (sent back by its forms)."""
+    status = request.form.get("status", default_status)
+    args = {"status": status if status in posts_list.STATUSES else default_status}
+    if search := posts_list.clean_search(request.form.get("s")):
+        args["s"] = search
+    if (page := request.form.get("page", 1, type=int)) > 1:
+        args["page"] = page
+    return {**args, **extra}
+
+
+@bp.post("/posts/<int:post_id>/trash")
+def move_to_trash(post_id):
+    _post_or_404(post_id)
+    try:
+        outcome = trash.move_to_trash(post_id)
+    except trash.NoSuchPost:
+        abort(404)
+    wake_jobs()
+    flash(outcome.message, "success" if outcome.changed else "info")
+    # The list then offers Undo for this post (a Restore form), as WordPress's notice does.
+    return redirect(url_for("editor.posts", **_list_args(**({"trashed": post_id} if outcome.changed else {}))))
+
+
+@bp.post("/posts/<int:post_id>/restore")
+def restore(post_id):
+    _post_or_404(post_id)
+    try:
+        outcome = trash.restore_from_trash(post_id)
+    except trash.NoSuchPost:
+        abort(404)
+    wake_jobs()
+    flash(outcome.message, "success" if outcome.changed else "info")
+    return redirect(url_for("editor.posts", **_list_args("trash")))
+
+
 @bp.route("/posts/<int:post_id>/delete", methods=["GET", "POST"])
 def delete(post_id):
-    post = db.get_or_404(Post, post_id)
+    post = _post_or_404(post_id)
+    if not post.is_trashed:
+        flash(f"“{post.title}” is not in the trash: move it to the trash first.", "error")
+        return redirect(url_for("editor.posts"))
     if request.method == "GET":
         comments, mentions = count_comments_under(post)
         return render_template("editor/delete_post.html", post=post, comments=comments, mentions=mentions)
-    title = post.title
-    delete_post(post)
-    flash(f"“{title}” was deleted.", "success")
-    return redirect(url_for("editor.posts"))
+    try:
+        outcome = trash.delete_permanently(post_id)
+    except trash.NoSuchPost:
+        abort(404)
+    flash(outcome.message, "success" if outcome.changed else "info")
+    return redirect(url_for("editor.posts", status="trash"))
+
+
+@bp.route("/posts/trash/empty", methods=["GET", "POST"])
+def empty_trash():
+    if request.method == "GET":
+        doomed = trash.trashed_ids()
+        return render_template("editor/empty_trash.html", count=len(doomed), asked_at=utcnow().isoformat())
+    try:
+        asked_at = datetime.fromisoformat(request.form.get("asked_at", ""))
+    except ValueError:
+        asked_at = None
+    if asked_at is None or asked_at.tzinfo is None:
+        flash("The confirmation was incomplete; nothing was deleted. Please try again.", "error")
+        return redirect(url_for("editor.empty_trash"))
+    count = trash.empty_trash(asked_at)
+    flash(f"{count} post{'s' if count != 1 else ''} deleted permanently.", "success")
+    return redirect(url_for("editor.posts", status="trash"))

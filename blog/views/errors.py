@@ -12,6 +12,8 @@ MESSAGES = {
     403: ("Forbidden", "You are not allowed to do that."),
     404: ("Page not found", "Sorry, there is nothing here. It may have moved, or never existed."),
     405: ("Method not allowed", "That address does not take this kind of request."),
+    409: ("Conflict", "That could not be done: the item changed meanwhile. Reload the page and try again."),
+    410: ("Gone", "This post has been deleted by its author and is no longer available."),
     413: ("Too large", "What you sent is larger than this blog accepts."),
     429: ("Too many requests", "Please slow down and try again in a little while."),
     500: ("Something went wrong", "The blog hit an error. Please try again in a moment."),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, request, url_for
 
 from .. import archive
+from ..addresses import AddressState, resolve_permalink
 from ..feeds import FeedDocument, FeedFormat, discussion_feed, posts_feed
 from ..http_caching import conditional
 from ..permalinks import permalink_values
@@ -52,13 +53,14 @@ def comments(fmt):
 @bp.get(POST_RULE + "feed/", defaults=ATOM)
 @bp.get(POST_RULE + "feed/" + FORMATS)
 def post_comments(year, month, day, slug, fmt):
-    found = archive.find_published_post(slug)
+    found = resolve_permalink(year, month, day, slug)
     if found is None:
         abort(404)
-    values = permalink_values(found)
-    if values != {"year": year, "month": month, "day": day, "slug": slug}:
-        return redirect(url_for("feeds.post_comments", fmt=fmt, **values), code=301)
-    return feed_response(discussion_feed(FeedFormat(fmt), found))
+    if found.state == AddressState.GONE:
+        abort(410)
+    if found.state == AddressState.MOVED:
+        return redirect(url_for("feeds.post_comments", fmt=fmt, **permalink_values(found.post)), code=301)
+    return feed_response(discussion_feed(FeedFormat(fmt), found.post))
 
 
 def named_feed(name: str) -> Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import escape
 
-from .. import archive
+from ..addresses import AddressState, resolve_permalink
 from ..extensions import csrf
 from ..jobs import wake_jobs
 from ..linkbacks.receiving import Caller, TrackbackRefused, accept_trackback, decode_trackback_form
@@ -71,9 +71,12 @@ def trackback_reply(error: str | None = None, status: int = 200):
 @bp.route(POST_RULE + "trackback/", methods=["GET", "POST"])
 @csrf.exempt
 def trackback(year, month, day, slug):
-    post = archive.find_published_post(slug)
-    if post is None:
+    found = resolve_permalink(year, month, day, slug)  # an old address of the post takes its pings too
+    if found is None:
         return trackback_reply("No such post here.", 404)
+    if found.state == AddressState.GONE:
+        return trackback_reply("This post has been deleted.", 410)
+    post = found.post
     if request.method == "GET":
         text = (
             f"This is the TrackBack URL of “{post.title}”. Blogs that link to the post send their "

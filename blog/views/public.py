@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 
 from .. import archive
+from ..addresses import AddressState, resolve_permalink
 from ..comments import (
     CommentInput,
     CommentRejected,
@@ -18,7 +19,7 @@ from ..extensions import csrf, db
 from ..forms import CommentForm
 from ..jobs import wake_jobs
 from ..models import Comment, CommentStatus, Post
-from ..permalinks import absolute_url_for, local_time, permalink_values, post_url
+from ..permalinks import absolute_url_for, local_time, post_url
 from ..site_settings import get_setting, get_settings
 from ..threads import arrange
 
@@ -46,13 +47,14 @@ def index(page):
 
 @bp.get(POST_RULE)
 def post(year, month, day, slug):
-    found = archive.find_published_post(slug)
+    found = resolve_permalink(year, month, day, slug)
     if found is None:
         abort(404)
-    # Compared as values, not paths: under a path prefix (SCRIPT_NAME) the paths never match.
-    if permalink_values(found) != {"year": year, "month": month, "day": day, "slug": slug}:
-        return redirect(post_url(found), code=301)  # the date in the URL is not the post's
-    return render_post(found, CommentForm())
+    if found.state == AddressState.GONE:
+        abort(410)  # in the trash or deleted (WM-9): receivers of its webmentions drop them
+    if found.state == AddressState.MOVED:
+        return redirect(post_url(found.post), code=301)  # an old address, or a date not the post's
+    return render_post(found.post, CommentForm())
 
 
 def _discussion(post: Post, items, own_pending, page: int | None = None, showing: int | None = None):
@@ -131,7 +133,7 @@ def _advertise_pingback_server(response):
 def comment(post_id):
     post = db.get_or_404(Post, post_id)
     if not post.is_published:
-        abort(404)
+        abort(410 if post.is_gone else 404)
     form = CommentForm()
     valid = form.validate()
     if get_setting("require_name_email") and not current_user.is_authenticated:
