@@ -30,10 +30,17 @@ def photo_folder() -> Path:
     return Path(configured) if configured else Path(current_app.instance_path) / "profile-photos"
 
 
+def file_size(size: int) -> str:
+    """A byte count in words: "4 MB", "500 KB"."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.3g} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
 def _read_capped(stream: IO[bytes], limit: int) -> bytes:
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise PhotoRefused(f"The photo is larger than {limit // (1024 * 1024)} MB. Choose a smaller one.")
+        raise PhotoRefused(f"The photo is larger than {file_size(limit)}. Choose a smaller one.")
     if not data:
         raise PhotoRefused("The photo file is empty.")
     return data

@@ -7,6 +7,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..admin_forms import ProfileForm
 from ..auth import require_login
+from ..profile_photos import file_size
 from ..profiles import LoginEnded, ProfileInput, ProfileRefused, update_profile
 
 bp = Blueprint("profile", __name__, url_prefix="/admin")
@@ -62,7 +63,7 @@ def too_large(error):
     """An upload over MAX_CONTENT_LENGTH: the form (its values as stored) with the reason beside
     the photo field, instead of a bare error page."""
     form = _blank_form()
-    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-    form.photo.errors = [f"The photo is too large: everything sent at once must stay under {limit} MB. "
+    limit = file_size(current_app.config["MAX_CONTENT_LENGTH"])
+    form.photo.errors = [f"The photo is too large: everything sent at once must stay under {limit}. "
                          "Choose a smaller photo."]
     return _render(form, 413)
