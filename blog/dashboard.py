@@ -36,21 +36,22 @@ class Glance:
 
 
 def at_a_glance() -> Glance:
-    """Every count in two queries."""
+    """Every count in three small queries."""
     page = is_page()
-    counted = dict(db.session.execute(
-        db.select(sa.case((page, "page"), else_=Post.status), sa.func.count(Post.id))
-        .filter(sa.or_(sa.not_(page), Post.status == PostStatus.PUBLISHED))
-        .group_by(sa.case((page, "page"), else_=Post.status))
+    posts = dict(db.session.execute(
+        db.select(Post.status, sa.func.count(Post.id)).filter(sa.not_(page)).group_by(Post.status)
     ).all())
+    pages = db.session.execute(
+        db.select(sa.func.count(Post.id)).filter(page, Post.status == PostStatus.PUBLISHED)
+    ).scalar_one()
     comments = dict(db.session.execute(
         db.select(Comment.status, sa.func.count(Comment.id))
         .filter(Comment.status.in_([CommentStatus.PENDING, CommentStatus.APPROVED]))
         .group_by(Comment.status)
     ).all())
     return Glance(
-        published=counted.get(PostStatus.PUBLISHED, 0), pages=counted.get("page", 0),
-        drafts=counted.get(PostStatus.DRAFT, 0), scheduled=counted.get(PostStatus.SCHEDULED, 0),
+        published=posts.get(PostStatus.PUBLISHED, 0), pages=pages,
+        drafts=posts.get(PostStatus.DRAFT, 0), scheduled=posts.get(PostStatus.SCHEDULED, 0),
         pending=comments.get(CommentStatus.PENDING, 0), approved=comments.get(CommentStatus.APPROVED, 0),
     )
 
