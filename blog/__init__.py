@@ -59,15 +59,29 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import auth, security_headers, templating
     from .cli import register_commands
-    from .views import admin_comments, editor, errors, feeds, health, linkbacks, media, public, seo, settings, uploads
+    from .views import (
+        admin_comments,
+        dashboard,
+        editor,
+        errors,
+        feeds,
+        health,
+        linkbacks,
+        media,
+        profile,
+        profile_photos,
+        public,
+        seo,
+        settings,
+        uploads,
+    )
     from .views import auth as auth_views
 
     auth.init_app(app)
     templating.init_app(app)
     security_headers.init_app(app)
-    for module in (
-        public, uploads, feeds, seo, linkbacks, auth_views, editor, media, admin_comments, settings, health, errors
-    ):
+    for module in (public, uploads, feeds, seo, linkbacks, auth_views, dashboard, editor, media, admin_comments,
+                   settings, profile, profile_photos, health, errors):
         app.register_blueprint(module.bp)
     register_commands(app)
     return app

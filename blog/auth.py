@@ -83,8 +83,16 @@ def clear_login_failures(ip: str) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def _load_user(session_id: str) -> User | None:
+    """The user a login session names ("id:session version", see User.get_id), unless the password
+    changed since that login. A session from before versions existed ("id") counts as version 0."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not (version or "0").isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version or "0"):
+        return None
+    return user
 
 
 def as_site_url(url: str) -> str:

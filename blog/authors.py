@@ -1,5 +1,5 @@
 """Who wrote a post, as readers and other sites see it (the h-card on pages, the author in feeds):
-one function, so the profile a later issue adds (display name, URL, photo) feeds every place."""
+one function, so the profile (/admin/profile: display name, website, photo) feeds every place."""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ class AuthorCard:
 
 
 def author_card(user: User | None) -> AuthorCard:
-    """The user's name (the blog title when there is none) and the site's URL. Until profiles
-    exist there is no display name or photo: this is where they will come from."""
-    name = (user.username if user is not None else "").strip()
-    return AuthorCard(name=name or get_setting("blog_title"), url=absolute_url_for("public.index"))
+    """The user's display name (else login name; the blog title when there is no user), their
+    website (else the site's URL) and the URL of their photo, if they have one."""
+    if user is None:
+        return AuthorCard(name=get_setting("blog_title"), url=absolute_url_for("public.index"))
+    name = user.public_name.strip() or get_setting("blog_title")
+    url = user.website if user.website.startswith(("http://", "https://")) else absolute_url_for("public.index")
+    photo = absolute_url_for("profile_photos.photo", name=user.photo) if user.photo else ""
+    return AuthorCard(name=name, url=url, photo=photo)

@@ -134,3 +134,19 @@ UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 UPLOAD_MAX_PIXELS = 50_000_000
 UPLOAD_MAX_FRAMES = 1000
 UPLOAD_VARIANT_WIDTHS = (640, 1280, 1920)
+
+# The author's photo (/admin/profile; blog/profile_photos.py): kept in PROFILE_PHOTO_FOLDER (None: the
+# "profile-photos" folder of the instance folder), cut to a square of PROFILE_PHOTO_SIZE pixels, its
+# EXIF data dropped. Uploads larger than PROFILE_PHOTO_MAX_BYTES, or with more pixels than
+# PROFILE_PHOTO_MAX_PIXELS (a decompression bomb unpacks a small file into gigabytes), are refused.
+PROFILE_PHOTO_FOLDER: str | None = None
+PROFILE_PHOTO_SIZE = 400
+PROFILE_PHOTO_MAX_BYTES = 4 * 1024 * 1024
+PROFILE_PHOTO_MAX_PIXELS = 40_000_000
+
+# "Lost your password?" (shown on the login page once MAIL_SERVER is set): the emailed link works once,
+# for this long. Requests are limited per address (answered 429 beyond) and per account (beyond that no
+# more mail is sent, and the answer stays the same, so it never tells whether an account exists).
+PASSWORD_RESET_MAX_AGE_SECONDS = 3600
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = 5
+PASSWORD_RESET_PER_ACCOUNT_PER_HOUR = 3

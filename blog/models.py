@@ -107,6 +107,13 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(sa.String(254))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The profile (/admin/profile): the name readers see instead of the login name, the author's own
+    # site, and the file name of their photo in the instance folder (blog/profile_photos.py).
+    display_name: Mapped[str] = mapped_column(sa.String(250), default="", server_default="")
+    website: Mapped[str] = mapped_column(sa.String(2000), default="", server_default="")
+    photo: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    # Raised whenever the password changes: every login made before then ends (see get_id).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Flask-Login protocol
     is_authenticated = True
@@ -114,7 +121,14 @@ class User(db.Model):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the login session holds: the id and the session version, so a session from before
+        the last password change no longer loads its user (blog/auth.py's user loader)."""
+        return f"{self.id}:{self.session_version or 0}"
+
+    @property
+    def public_name(self) -> str:
+        """The name shown as the author: the display name, else the login name."""
+        return (self.display_name or "").strip() or self.username
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -101,6 +101,23 @@ def notify_new_item(comment: Comment, *, by_owner: bool = False, now: datetime |
         log.exception("Could not prepare the notification about comment %s", comment.id)
 
 
+def queue_mail(recipient: str, subject: str, lines: list[str], now: datetime | None = None) -> None:
+    """Queue a plain-text mail from the blog (a password reset link): a row added to the session,
+    sent by the job layer once the caller commits. The subject is folded to one line."""
+    message = EmailMessage()
+    message["Subject"] = f"[{_one_line(get_setting('blog_title'))}] {_one_line(subject)}"
+    message["From"] = _sender(current_app.config)
+    message["To"] = recipient
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain=_site_host())
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content("\n".join(lines) + "\n", cte="quoted-printable")
+    db.session.add(OutgoingMail(
+        recipient=recipient, subject=str(message["Subject"]), message=message.as_string(),
+        status=MailStatus.QUEUED, next_attempt_at=now or utcnow(), created_at=now or utcnow(),
+    ))
+
+
 def parse_queued(mail: OutgoingMail) -> EmailMessage:
     """The message as it was queued."""
     return message_from_string(mail.message, policy=email_policy.default)

@@ -59,6 +59,11 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
     page worth checking. `commenter` is a client that leaves a comment held for moderation."""
     assert run_setup(owner, blog_title="Markup Blog", username="alice").status_code == 302
     app.config["COMMENT_FLOOD_SECONDS"] = 0
+    app.config["MAIL_SERVER"] = "127.0.0.1"  # "Lost your password?" is offered (mail is only queued)
+    profile = {"csrf_token": csrf_token(owner, "/admin/profile"), "display_name": "Alice <A.>",
+               "email": "admin@example.com", "website": "https://alice.example.org/",
+               "photo": (io.BytesIO(_photo()), "me.png")}
+    assert owner.post("/admin/profile", data=profile).status_code == 302
 
     def save(title, body, action="publish", tags="", publish_date="", trackback_urls=""):
         data = {"csrf_token": csrf_token(owner, "/admin/posts/new"), "title": title, "body": body, "tags": tags,
@@ -136,6 +141,7 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         post_path = post_path_of(app, main_id)
         month_path = "/" + post.published_at.strftime("%Y/%m") + "/"
         pending_id = db.session.execute(db.select(Comment.id).filter_by(author_name="Carol")).scalar_one()
+        spam_id = db.session.execute(db.select(Comment.id).filter_by(author_name="Spammer")).scalar_one()
 
     # A visitor's own comment, awaiting moderation, shown to them only.
     data = {"csrf_token": csrf_token(commenter, post_path), "name": "Vic", "email": "vic@example.com",
@@ -181,8 +187,30 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("settings, apply defaults", "/admin/settings/discussion/apply-defaults", "owner"),
         Page("media", "/admin/media", "owner"),
         Page("delete image, used in a post", f"/admin/media/{photo['id']}/delete", "owner"),
+        Page("dashboard", "/admin/", "owner"),
+        Page("profile", "/admin/profile", "owner"),
+        Page("reply to a comment", f"/admin/comments/{pending_id}/reply", "owner"),
+        Page("reply, refused for spam", f"/admin/comments/{spam_id}/reply", "owner"),
+        Page("lost password", "/login/lost-password", "reader"),
+        Page("reset password", f"/login/reset/{reset_token(app)}", "reader"),
     ]
     return FilledBlog(pages=pages, post_path=post_path, post_id=main_id)
+
+
+def _photo() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 120), "teal").save(out, "PNG")
+    return out.getvalue()
+
+
+def reset_token(app) -> str:
+    from blog.models import User
+    from blog.password_reset import make_token
+
+    with app.app_context():
+        return make_token(db.session.execute(db.select(User)).scalar_one())
 
 
 def post_path_of(app, post_id: int) -> str:
@@ -190,6 +218,11 @@ def post_path_of(app, post_id: int) -> str:
 
     with app.test_request_context():
         return post_url(db.session.get(Post, post_id))
+
+
+def first_pending_id(app) -> int:
+    with app.app_context():
+        return db.session.execute(db.select(Comment.id).filter_by(author_name="Carol")).scalar_one()
 
 
 def first_id(app, post_id: int) -> int:
@@ -230,6 +263,23 @@ def form_pages(app, blog: FilledBlog, owner, reader) -> dict[str, str]:
     answers["settings, general errors"] = owner.post("/admin/settings/general", data={
         "csrf_token": csrf_token(owner, "/admin/settings/general"), "blog_title": "", "tagline": "",
         "site_url": "ftp://nowhere", "posts_per_page": "0", "timezone": "Mars/Olympus"})
+    answers["dashboard, quick draft errors"] = owner.post("/admin/quick-draft", data={
+        "csrf_token": csrf_token(owner, "/admin/"), "title": "", "body": "Kept"})
+    answers["profile, errors"] = owner.post("/admin/profile", data={
+        "csrf_token": csrf_token(owner, "/admin/profile"), "display_name": "x" * 300, "email": "nope",
+        "website": "javascript:alert(1)", "current_password": "wrong", "new_password": "short",
+        "photo": (io.BytesIO(b"not an image"), "x.jpg")})
+    answers["profile, wrong current password"] = owner.post("/admin/profile", data={
+        "csrf_token": csrf_token(owner, "/admin/profile"), "display_name": "", "email": "admin@example.com",
+        "website": "", "current_password": "wrong", "new_password": "a long new password"})
+    pending_id = first_pending_id(app)
+    answers["reply, errors"] = owner.post(f"/admin/comments/{pending_id}/reply", data={
+        "csrf_token": csrf_token(owner, "/admin/"), "content": " ", "approve": "yes"})
+    answers["lost password, errors"] = fresh.post("/login/lost-password", data={
+        "csrf_token": csrf_token(fresh, "/login/lost-password"), "name": ""})
+    answers["reset password, errors"] = fresh.post(f"/login/reset/{reset_token(app)}", data={
+        "csrf_token": csrf_token(fresh, "/login"), "new_password": "short"})
+    answers["reset password, spent link"] = fresh.get("/login/reset/not-a-valid-token")
     html = {name: response.get_data(as_text=True) for name, response in answers.items()}
     for name, response in answers.items():
         assert response.status_code in (200, 400, 401, 409, 422), f"{name}: {response.status_code}"

@@ -117,7 +117,9 @@ def test_rows_offer_the_actions_of_their_status(app, author, post):
     page = tab(author)
     assert buttons(page, comment) == ["Approve", "Spam", "Trash"]
     assert buttons(page, ping) == ["Approve", "Spam", "Trash", "Always allow this site", "Block this site"]
-    assert page.select_one(f"#comment-{comment} a.button").get_text() == "Edit"
+    links = [a.get_text() for a in page.select(f"#comment-{comment} a.button")]
+    assert links == ["Approve and Reply", "Edit"]  # a pending comment is answered with its approval
+    assert [a.get_text() for a in page.select(f"#comment-{ping} a.button")] == ["Edit"]  # no reply to a linkback
     for status, labels in [("approved", ["Unapprove", "Spam", "Trash"]),
                            ("spam", ["Approve", "Not spam", "Trash", "Delete permanently"]),
                            ("trash", ["Approve", "Restore", "Spam", "Delete permanently"])]:

@@ -125,7 +125,7 @@ def test_login_page_asks_for_username_and_password(app, author):
 def test_login_with_right_password_opens_the_admin(app, author):
     client = app.test_client()
     response = log_in(client)
-    assert path_of(response) == "/admin/posts"
+    assert path_of(response) == "/admin/"
     assert is_logged_in(client)
 
 
@@ -166,7 +166,7 @@ def test_login_returns_to_the_admin_page_that_asked_for_it(app, author):
 def test_login_never_redirects_off_site(app, author, target):
     response = log_in(app.test_client(), next_url=target)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/admin/posts"
+    assert response.headers["Location"] == "/admin/"
 
 
 def test_logout_by_post_signs_out(author):

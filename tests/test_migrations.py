@@ -184,3 +184,30 @@ def test_feed_id_migration_downgrade_keeps_posts_and_comments(tmp_path, monkeypa
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM posts")).scalar() == 2
             assert conn.execute(sa.text("SELECT content FROM comments")).scalars().all() == ["Nice"]
+
+
+def test_author_profile_migration_keeps_users_logged_in_and_posts_intact(tmp_path, monkeypatch):
+    """Issue 13 (profile): the new user columns come with defaults, so an existing owner keeps their
+    name on posts and can log in as before; downgrading keeps posts and comments."""
+    app = _fresh_app(tmp_path, monkeypatch)
+    with app.app_context():
+        _old_blog_with_posts(app, "https://blog.example.com")
+        upgrade(revision="c5f1a9e3d7b2")
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text(
+                "SELECT username, display_name, website, photo, session_version FROM users"
+            )).all() == [("old", "", "", "", 0)]
+            assert conn.execute(sa.text("SELECT count(*) FROM posts")).scalar() == 2
+        from blog.authors import author_card
+        from blog.models import User
+
+        with app.test_request_context():
+            user = db.session.get(User, 1)
+            assert user.get_id() == "1:0" and author_card(user).name == "old"
+        db.session.remove()
+        downgrade(revision="c5f1a9e3d7b2")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT username FROM users")).scalars().all() == ["old"]
+            assert conn.execute(sa.text("SELECT count(*) FROM posts")).scalar() == 2
+            assert conn.execute(sa.text("SELECT content FROM comments")).scalars().all() == ["Nice"]

@@ -7,8 +7,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 
 from .. import moderation_queue as queue
+from .. import owner_replies
+from ..admin_forms import ReplyForm
 from ..auth import require_login
-from ..comments import count_with_status
+from ..comments import CommentRejected, count_with_status
 from ..extensions import db
 from ..forms import CommentEditForm
 from ..models import Comment, CommentStatus
@@ -21,6 +23,9 @@ bp = Blueprint("admin_comments", __name__, url_prefix="/admin/comments")
 NOTICE_KEY = "moderation_notice"
 
 require_login(bp)
+
+# The screens under the admin menu, which shows the pending count.
+ADMIN_BLUEPRINTS = ("dashboard", "editor", "media", "admin_comments", "settings", "profile")
 
 
 def _back() -> str:
@@ -58,6 +63,7 @@ def index():
         site_key=queue.site_key,
         confirm_empty=request.args.get("confirm") == "empty" and page.status in queue.DELETABLE,
         notice=session.pop(NOTICE_KEY, None),
+        can_reply=owner_replies.can_reply,
     )
 
 
@@ -102,6 +108,30 @@ def edit(comment_id):
                            owner_action_words=queue.OWNER_ACTION_WORDS), status
 
 
+@bp.route("/<int:comment_id>/reply", methods=["GET", "POST"])
+def reply(comment_id):
+    comment = db.get_or_404(Comment, comment_id)
+    form = ReplyForm()
+    refused = owner_replies.refusal(comment)
+    if refused is None and form.validate_on_submit():
+        was_pending = comment.status == CommentStatus.PENDING
+        try:
+            owner_replies.reply_as_owner(
+                comment, form.content.data, current_user._get_current_object(),
+                approve=request.form.get("approve") == "yes",
+                ip=request.remote_addr or "", user_agent=request.user_agent.string,
+            )
+        except (owner_replies.ReplyRefused, CommentRejected) as error:
+            form.content.errors.append(str(error))
+        else:
+            done = "Approved the comment and published" if was_pending else "Published"
+            flash(f"{done} your reply to {comment.author_name or 'Anonymous'}.", "success")
+            return redirect(_back())
+    status = 400 if form.errors or (refused and form.is_submitted()) else 200
+    return render_template("admin/reply_comment.html", form=form, comment=comment, refused=refused,
+                           back=_back()), status
+
+
 @bp.post("/<int:comment_id>/site")
 def site(comment_id):
     comment = db.get_or_404(Comment, comment_id)
@@ -121,6 +151,6 @@ def undo():
 
 @bp.app_context_processor
 def _pending_badge():
-    if request.blueprint in ("editor", "admin_comments", "settings") and current_user.is_authenticated:
+    if request.blueprint in ADMIN_BLUEPRINTS and current_user.is_authenticated:
         return {"pending_count": count_with_status(CommentStatus.PENDING), "spam_filter_summary": filter_summary}
     return {}

@@ -25,7 +25,7 @@ from ..media.library import (
     upload_request_limit,
 )
 from ..models import Delivery, DeliveryMethod, Post, PostStatus, utcnow
-from ..permalinks import local_time, post_url
+from ..permalinks import local_path_or_none, local_time, post_url
 from ..posts import PostInput, PostIsGone, SlugTaken, count_comments_under, preview_post, save_post
 from ..site_settings import blog_timezone, get_setting
 from ..templating import format_datetime
@@ -34,11 +34,6 @@ bp = Blueprint("editor", __name__, url_prefix="/admin")
 
 
 require_login(bp)
-
-
-@bp.get("/")
-def dashboard():
-    return redirect(url_for("editor.posts"))
 
 
 @bp.get("/posts")
@@ -225,7 +220,8 @@ def resend_one(post_id, delivery_id):
     resend([delivery])
     wake_jobs()
     flash(f"Queued to be sent again: {delivery.target}", "success")
-    return redirect(url_for("editor.edit_post", post_id=post_id) + "#linkbacks")
+    back = local_path_or_none(request.form.get("back"))  # the dashboard's Resend returns there
+    return redirect(back or url_for("editor.edit_post", post_id=post_id) + "#linkbacks")
 
 
 def _saved_message(post: Post) -> str:

@@ -144,9 +144,9 @@ def comment(post_id):
         form.name.data or "", form.email.data or "", form.url.data or "", form.content.data, form.parent_id.data
     )
     if current_user.is_authenticated:
-        data.name = data.name or current_user.username
+        data.name = data.name or current_user.public_name
         data.email = data.email or current_user.email
-        data.url = data.url or get_setting("site_url")  # as WordPress's user_url: the blog itself
+        data.url = data.url or current_user.website or get_setting("site_url")  # WordPress's user_url
     try:
         comment = add_visitor_comment(
             post,
