@@ -16,6 +16,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -32,8 +33,10 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
-from wtforms.widgets import HiddenInput, PasswordInput
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget, PasswordInput
 
+from .categories import NAME_MAX_CHARS as CATEGORY_NAME_MAX_CHARS
+from .categories import SLUG_MAX_CHARS as CATEGORY_SLUG_MAX_CHARS
 from .comments import normalize_author_url
 from .linkbacks.links import invalid_trackback_entries
 from .posts import TITLE_MAX_CHARS
@@ -132,6 +135,18 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Log in")
 
 
+class CheckboxListField(SelectMultipleField):
+    """A checkbox per choice (the values are ids). A value no longer offered (a category deleted while
+    the editor was open) is dropped, not refused: the rest of the form is still saved."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        offered = {value for value, _ in self.choices or []}
+        self.data = [value for value in self.data or [] if value in offered]
+
+
 class PostForm(FlaskForm):
     title = StringField(
         "Title",
@@ -144,6 +159,8 @@ class PostForm(FlaskForm):
     )
     body = TextAreaField("Content", validators=[MaxConfiguredLength("POST_MAX_CHARS")])
     tags = StringField("Tags", validators=[Length(max=2000)])
+    categories = CheckboxListField("Categories", coerce=int, choices=[])
+    new_category = StringField("New category", filters=STRIP, validators=[Length(max=1000)])
     slug = StringField("Slug", filters=STRIP, validators=[Optional(), Length(max=190)])
     publish_date = LocalDateTimeField(
         "Publish date",
@@ -166,6 +183,32 @@ class PostForm(FlaskForm):
         first, last = DATE_YEARS
         if field.data is not None and not first <= field.data.year <= last:
             raise ValidationError(f"{DATE_MESSAGE}, with a year from {first} to {last}.")
+
+
+class PageForm(PostForm):
+    """The editor for a static page: a post's fields without tags or categories, with a menu order."""
+
+    title = StringField(
+        "Title",
+        filters=STRIP,
+        validators=[
+            DataRequired(message="Please give the page a title: it is also its name in the site's navigation."),
+            Length(max=TITLE_MAX_CHARS, message=f"A title can have at most {TITLE_MAX_CHARS} characters; "
+                   "this one has %(length)d. Shorten it, then save again."),
+        ],
+    )
+    tags = None
+    categories = None
+    new_category = None
+    menu_order = IntegerField(
+        "Menu order", default=0, validators=[Optional(), NumberRange(min=-9999, max=9999)],
+    )
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("Name", filters=STRIP, validators=[
+        DataRequired(message="Please give the category a name."), Length(max=CATEGORY_NAME_MAX_CHARS)])
+    slug = StringField("Slug", filters=STRIP, validators=[Optional(), Length(max=CATEGORY_SLUG_MAX_CHARS)])
 
 
 class CommentForm(FlaskForm):

@@ -1,5 +1,5 @@
-"""Which of our own posts a URL points at: for links between our own posts (recorded without the
-network) and for the targets of incoming linkbacks. Tolerates http/https, a missing or extra
+"""Which of our own posts or pages a URL points at: for links between our own posts (recorded without
+the network) and for the targets of incoming linkbacks. Tolerates http/https, a missing or extra
 trailing slash, a fragment, and old dates in the permalink (our own redirect)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from ..extensions import db
-from ..models import Post
+from ..models import Post, PostKind
 from ..site_settings import get_setting
 
 
@@ -28,8 +28,12 @@ def is_own_url(url: str, hosts: set[str]) -> bool:
     return urlsplit(url).netloc.lower() in hosts
 
 
+# The endpoints that show one post or page, and the kind of row each shows.
+ENTRY_ENDPOINTS = {"public.post": PostKind.POST, "public.page": PostKind.PAGE}
+
+
 def find_own_post(url: str) -> Post | None:
-    """The post whose permalink the URL is (any publish state), or None."""
+    """The post or page whose permalink the URL is (any publish state), or None."""
     path = urlsplit(url).path or "/"
     adapter = current_app.url_map.bind("localhost")
     for candidate in dict.fromkeys((path, path.rstrip("/") + "/")):
@@ -39,8 +43,10 @@ def find_own_post(url: str) -> Post | None:
             endpoint, values = _match_redirect(adapter, redirect.new_url)
         except HTTPException:
             continue
-        if endpoint == "public.post":
-            return db.session.execute(db.select(Post).filter_by(slug=values["slug"])).scalar_one_or_none()
+        if endpoint in ENTRY_ENDPOINTS:
+            return db.session.execute(
+                db.select(Post).filter_by(slug=values["slug"], kind=ENTRY_ENDPOINTS[endpoint])
+            ).scalar_one_or_none()
     return None
 
 

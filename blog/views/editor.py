@@ -1,4 +1,5 @@
-"""The admin's writing desk: the posts list, the editor (draft, preview, publish, schedule), delete."""
+"""The admin's writing desk: the posts and pages lists, the editor (draft, preview, publish, schedule)
+for both, delete."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from flask_login import current_user
 
 from .. import archive
 from ..auth import require_login
+from ..categories import all_categories, parse_category_names
 from ..extensions import csrf, db
-from ..forms import PostForm
+from ..forms import PageForm, PostForm
 from ..jobs import wake_jobs
 from ..linkbacks.outbox import STATUS_WORDS, delivery_summary, plan_notifications, resend
-from ..models import Delivery, DeliveryMethod, Post, utcnow
+from ..models import Delivery, DeliveryMethod, Post, PostKind, utcnow
+from ..pages import all_pages
 from ..permalinks import local_time, post_url
 from ..posts import PostInput, SlugTaken, count_comments_under, delete_post, preview_post, save_post
 from ..site_settings import blog_timezone, get_setting
-from ..templating import format_datetime
+from ..templating import edit_url, format_datetime
 
 bp = Blueprint("editor", __name__, url_prefix="/admin")
 
@@ -33,7 +36,8 @@ def dashboard():
 @bp.get("/posts")
 def posts():
     rows = db.session.execute(
-        db.select(Post).order_by(db.func.coalesce(Post.published_at, Post.updated_at).desc(), Post.id.desc())
+        db.select(Post).filter(Post.kind == PostKind.POST)
+        .order_by(db.func.coalesce(Post.published_at, Post.updated_at).desc(), Post.id.desc())
     ).scalars().all()
     return render_template(
         "editor/posts.html",
@@ -48,68 +52,108 @@ def posts():
 @bp.route("/posts/new", methods=["GET", "POST"])
 @csrf.exempt
 def new_post():
-    return _edit(None)
+    return _edit(None, PostKind.POST)
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @csrf.exempt
 def edit_post(post_id):
-    return _edit(db.get_or_404(Post, post_id))
+    post = db.get_or_404(Post, post_id)
+    if post.is_page:
+        return redirect(url_for("editor.edit_page", post_id=post.id), code=307)
+    return _edit(post, PostKind.POST)
 
 
-def _form_for(post: Post | None) -> PostForm:
+@bp.get("/pages")
+def pages():
+    rows = all_pages()
+    return render_template("editor/pages.html", pages=rows, counts=archive.approved_counts([p.id for p in rows]))
+
+
+@bp.route("/pages/new", methods=["GET", "POST"])
+@csrf.exempt
+def new_page():
+    return _edit(None, PostKind.PAGE)
+
+
+@bp.route("/pages/<int:post_id>/edit", methods=["GET", "POST"])
+@csrf.exempt
+def edit_page(post_id):
+    post = db.get_or_404(Post, post_id)
+    if not post.is_page:
+        return redirect(url_for("editor.edit_post", post_id=post.id), code=307)
+    return _edit(post, PostKind.PAGE)
+
+
+def _form_for(post: Post | None, kind: str) -> PostForm:
+    form_class = PageForm if kind == PostKind.PAGE else PostForm
     if request.method == "POST":
-        return PostForm()
-    if post is None:
-        return PostForm(
+        form = form_class()
+    elif post is None:
+        form = form_class(
             allow_comments=get_setting("default_comment_status"),
             allow_pings=get_setting("default_ping_status"),
         )
-    return PostForm(
-        title=post.title,
-        body=post.body_markdown,
-        tags=", ".join(t.name for t in post.tags),
-        slug=post.slug,
-        publish_date=local_time(post.published_at).replace(tzinfo=None) if post.published_at else None,
-        allow_comments=post.allow_comments,
-        allow_pings=post.allow_pings,
-        trackback_urls=post.trackback_urls,
-    )
+    else:
+        form = form_class(
+            title=post.title,
+            body=post.body_markdown,
+            tags=", ".join(t.name for t in post.tags),
+            categories=[c.id for c in post.categories],
+            slug=post.slug,
+            publish_date=local_time(post.published_at).replace(tzinfo=None) if post.published_at else None,
+            allow_comments=post.allow_comments,
+            allow_pings=post.allow_pings,
+            trackback_urls=post.trackback_urls,
+            menu_order=post.menu_order,
+        )
+    if kind == PostKind.POST:
+        form.categories.choices = [(c.id, c.name) for c in all_categories()]
+        if request.method == "GET" and post is None:
+            form.categories.data = [c.id for c in all_categories() if c.is_default]
+    return form
 
 
-def _input_from(form: PostForm) -> PostInput:
+def _input_from(form: PostForm, kind: str) -> PostInput:
     date = form.publish_date.data
-    return PostInput(
+    data = PostInput(
         title=form.title.data.strip(),
         body=form.body.data or "",
-        tags=form.tags.data or "",
         slug=(form.slug.data or "").strip(),
         publish_date=date.replace(tzinfo=blog_timezone()).astimezone(UTC) if date else None,
         allow_comments=form.allow_comments.data,
         allow_pings=form.allow_pings.data,
         trackback_urls=form.trackback_urls.data or "",
+        kind=kind,
     )
+    if kind == PostKind.PAGE:
+        data.menu_order = form.menu_order.data or 0
+    else:
+        data.tags = form.tags.data or ""
+        names = dict(form.categories.choices)
+        data.categories = [names[i] for i in form.categories.data] + parse_category_names(form.new_category.data or "")
+    return data
 
 
-def _edit(post: Post | None):
-    form = _form_for(post)
+def _edit(post: Post | None, kind: str):
+    form = _form_for(post, kind)
     action = request.form.get("action", "draft")
     if request.method == "GET" or not form.validate():
-        return _render_editor(form, post, status=400 if request.method == "POST" else 200)
-    data = _input_from(form)
+        return _render_editor(form, post, kind, status=400 if request.method == "POST" else 200)
+    data = _input_from(form, kind)
     if action == "preview":
-        return _render_editor(form, post, preview=preview_post(data, current_user, post))
+        return _render_editor(form, post, kind, preview=preview_post(data, current_user, post))
     try:
         saved = save_post(post, data, publish=action == "publish", author=current_user)
     except SlugTaken as error:
         form.slug.errors = [*form.slug.errors, str(error)]
-        return _render_editor(form, post, status=400)
+        return _render_editor(form, post, kind, status=400)
     wake_jobs()
     flash(_saved_message(saved), "success")
-    return redirect(url_for("editor.edit_post", post_id=saved.id))
+    return redirect(edit_url(saved))
 
 
-def _render_editor(form: PostForm, post: Post | None, preview: Post | None = None, status: int = 200):
+def _render_editor(form: PostForm, post: Post | None, kind: str, preview: Post | None = None, status: int = 200):
     """The editor page, with the Linkbacks panel and, beside the form, what publishing would do:
     for the saved post, or for what was just previewed (judged against the saved post's outbox)."""
     shown = preview or post
@@ -118,7 +162,7 @@ def _render_editor(form: PostForm, post: Post | None, preview: Post | None = Non
     return (
         render_template(
             "editor/edit_post.html", form=form, post=post, preview=preview, plan=plan, now=utcnow(),
-            deliveries=deliveries, status_words=STATUS_WORDS,
+            deliveries=deliveries, status_words=STATUS_WORDS, noun="page" if kind == PostKind.PAGE else "post",
         ),
         status,
     )
@@ -130,7 +174,7 @@ def resend_all(post_id):
     count = resend([d for d in post.deliveries if d.method != DeliveryMethod.SELF])
     wake_jobs()
     flash(f"{count} linkback{'s' if count != 1 else ''} queued to be sent again.", "success")
-    return redirect(url_for("editor.edit_post", post_id=post.id) + "#linkbacks")
+    return redirect(edit_url(post) + "#linkbacks")
 
 
 @bp.post("/posts/<int:post_id>/linkbacks/<int:delivery_id>/resend")
@@ -141,14 +185,15 @@ def resend_one(post_id, delivery_id):
     resend([delivery])
     wake_jobs()
     flash(f"Queued to be sent again: {delivery.target}", "success")
-    return redirect(url_for("editor.edit_post", post_id=post_id) + "#linkbacks")
+    return redirect(edit_url(delivery.post) + "#linkbacks")
 
 
 def _saved_message(post: Post) -> str:
+    noun = "Page" if post.is_page else "Post"
     if post.is_published:
-        return f"Post published. It is at {post_url(post)}"
+        return f"{noun} published. It is at {post_url(post)}"
     if post.is_scheduled:
-        return f"Post scheduled for {format_datetime(post.published_at)}."
+        return f"{noun} scheduled for {format_datetime(post.published_at)}."
     return "Draft saved."
 
 
@@ -158,7 +203,7 @@ def delete(post_id):
     if request.method == "GET":
         comments, mentions = count_comments_under(post)
         return render_template("editor/delete_post.html", post=post, comments=comments, mentions=mentions)
-    title = post.title
+    title, listing = post.title, "editor.pages" if post.is_page else "editor.posts"
     delete_post(post)
     flash(f"“{title}” was deleted.", "success")
-    return redirect(url_for("editor.posts"))
+    return redirect(url_for(listing))

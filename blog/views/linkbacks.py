@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import escape
 
-from .. import archive
+from .. import archive, pages
 from ..extensions import csrf
 from ..jobs import wake_jobs
 from ..linkbacks.receiving import Caller, TrackbackRefused, accept_trackback, decode_trackback_form
@@ -71,7 +71,16 @@ def trackback_reply(error: str | None = None, status: int = 200):
 @bp.route(POST_RULE + "trackback/", methods=["GET", "POST"])
 @csrf.exempt
 def trackback(year, month, day, slug):
-    post = archive.find_published_post(slug)
+    return _trackback(archive.find_published_post(slug))
+
+
+@bp.route("/<slug>/trackback/", methods=["GET", "POST"])
+@csrf.exempt
+def page_trackback(slug):
+    return _trackback(pages.find_published_page(slug))
+
+
+def _trackback(post):
     if post is None:
         return trackback_reply("No such post here.", 404)
     if request.method == "GET":
