@@ -115,6 +115,24 @@ class LocalDateTimeField(DateTimeLocalField):
         return super().__call__(**kwargs)
 
 
+class TypedIntegerField(IntegerField):
+    """A number input that shows text that is not a number back as typed, in a plain text input
+    (a number input may only hold a number), beside its error."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter a whole number, such as 0, 1 or 2.") from error
+
+    def __call__(self, **kwargs):
+        if self.raw_data and self.raw_data[0] and self.data is None:
+            kwargs["type"] = "text"
+            for flag in ("min", "max", "step"):
+                kwargs[flag] = False
+        return super().__call__(**kwargs)
+
+
 class SetupForm(FlaskForm):
     blog_title = StringField("Blog title", filters=STRIP, validators=[DataRequired(), Length(max=250)])
     username = StringField(
@@ -200,9 +218,12 @@ class PageForm(PostForm):
     tags = None
     categories = None
     new_category = None
-    menu_order = IntegerField(
-        "Menu order", default=0, validators=[Optional(), NumberRange(min=-9999, max=9999)],
-    )
+    menu_order = TypedIntegerField("Menu order", default=0, validators=[Optional()],
+                                   render_kw={"min": -9999, "max": 9999})
+
+    def validate_menu_order(self, field):
+        if field.data is not None and not -9999 <= field.data <= 9999:
+            raise ValidationError("Give a number from -9999 to 9999.")
 
 
 class CategoryForm(FlaskForm):

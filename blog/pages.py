@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import current_app, g
 
 from .extensions import db
@@ -57,11 +58,16 @@ def navigation_pages() -> list[NavigationLink]:
     """The published pages for the site's navigation, in the owner's menu order (then by title),
     read once per request."""
     if "navigation_pages" not in g:
-        rows = db.session.execute(
-            db.select(Post.title, Post.slug)
-            .filter(Post.kind == PostKind.PAGE, Post.status == PostStatus.PUBLISHED)
-            .order_by(Post.menu_order, Post.title, Post.id)
-        ).all()
+        try:
+            rows = db.session.execute(
+                db.select(Post.title, Post.slug)
+                .filter(Post.kind == PostKind.PAGE, Post.status == PostStatus.PUBLISHED)
+                .order_by(Post.menu_order, Post.title, Post.id)
+            ).all()
+        except sa.exc.SQLAlchemyError:
+            # An error page drawn after a failed transaction (or with the database gone) still shows,
+            # without the pages.
+            rows = []
         g.navigation_pages = [NavigationLink(title, slug) for title, slug in rows]
     return g.navigation_pages
 

@@ -131,7 +131,11 @@ def test_menu_order_that_is_not_a_number_is_refused_with_everything_kept(app, au
     response = author.client.post("/admin/pages/new", data=data)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Kept text</textarea>" in html and errors_of(html)
+    assert "Kept text</textarea>" in html and errors_of(html) == ["Enter a whole number, such as 0, 1 or 2."]
+    assert '<input id="menu_order" name="menu_order" type="text" value="first">' in html  # shown back as typed
+    response = author.save_page("About", "Kept text", menu_order=100000)
+    assert response.status_code == 400 and errors_of(response.get_data(as_text=True)) == [
+        "Give a number from -9999 to 9999."]
     assert snapshot(app) == before
 
 
@@ -150,7 +154,7 @@ def test_pages_list_holds_pages_and_the_posts_list_holds_posts(author):
 def test_editing_a_page_at_the_post_address_goes_to_the_page_editor(author):
     page = author.publish_page("About")
     response = author.client.get(f"/admin/posts/{page.id}/edit")
-    assert response.status_code == 307 and response.headers["Location"].endswith(f"/admin/pages/{page.id}/edit")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/admin/pages/{page.id}/edit")
     html = author.client.get(f"/admin/pages/{page.id}/edit").get_data(as_text=True)
     assert "<h1>Edit page</h1>" in html and 'href="/about/">View page</a>' in html
 

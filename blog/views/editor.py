@@ -60,8 +60,13 @@ def new_post():
 def edit_post(post_id):
     post = db.get_or_404(Post, post_id)
     if post.is_page:
-        return redirect(url_for("editor.edit_page", post_id=post.id), code=307)
+        return redirect(url_for("editor.edit_page", post_id=post.id), code=_SAME_METHOD[request.method])
     return _edit(post, PostKind.POST)
+
+
+# A post opened at a page's editor address, or the other way round, goes to its own; a form sent
+# there is sent on (307 keeps the method and body).
+_SAME_METHOD = {"GET": 302, "POST": 307}
 
 
 @bp.get("/pages")
@@ -81,7 +86,7 @@ def new_page():
 def edit_page(post_id):
     post = db.get_or_404(Post, post_id)
     if not post.is_page:
-        return redirect(url_for("editor.edit_post", post_id=post.id), code=307)
+        return redirect(url_for("editor.edit_post", post_id=post.id), code=_SAME_METHOD[request.method])
     return _edit(post, PostKind.PAGE)
 
 
