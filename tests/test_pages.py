@@ -447,3 +447,44 @@ def test_kind_is_stored_as_page_and_posts_stay_posts(app, author):
         kinds = dict(db.session.execute(db.select(Post.id, Post.kind)).all())
     assert kinds == {post.id: "post", page.id: "page"}
     assert (page.status, post.status) == (PostStatus.PUBLISHED, PostStatus.PUBLISHED)
+
+
+# --- in a browser ----------------------------------------------------------------------------------
+
+
+def test_writing_a_page_and_filing_a_post_in_a_browser(author, browser, live_server):
+    """The labels people look for: "Title", "Content", "Menu order", "Publish"; "Categories" and
+    "New category" in the post editor."""
+    from playwright.sync_api import expect
+
+    base = live_server.url
+    owner = browser.new_context().new_page()
+    owner.goto(base + "/login")
+    owner.get_by_label("Username").fill("admin")
+    owner.get_by_label("Password").fill(PASSWORD)
+    owner.get_by_role("button", name="Log in").click()
+    owner.goto(base + "/admin/pages/new")
+    owner.get_by_label("Title").fill("About")
+    owner.get_by_label("Content").fill("Who **I** am.")
+    owner.get_by_label("Menu order").fill("1")
+    owner.get_by_role("button", name="Publish").click()
+    expect(owner.locator(".flash-success")).to_contain_text("Page published. It is at /about/")
+
+    owner.goto(base + "/admin/posts/new")
+    categories = owner.get_by_role("group", name="Categories")
+    expect(categories.get_by_label("Uncategorized")).to_be_checked()
+    owner.get_by_label("Title").fill("A trip")
+    categories.get_by_label("Uncategorized").uncheck()
+    owner.get_by_label("New category").fill("Travel")
+    owner.get_by_role("button", name="Publish").click()
+    expect(owner.locator(".flash-success")).to_contain_text("Post published")
+
+    reader = browser.new_context().new_page()
+    reader.goto(base + "/")
+    reader.get_by_role("navigation", name="Site").get_by_role("link", name="About").click()
+    expect(reader.get_by_role("heading", name="About")).to_be_visible()
+    expect(reader.locator(".edit-link")).to_have_count(0)
+    reader.goto(base + "/")
+    reader.get_by_role("link", name="Travel").click()
+    expect(reader).to_have_url(base + "/category/travel/")
+    expect(reader.get_by_role("heading", name="A trip")).to_be_visible()
