@@ -61,6 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .cli import register_commands
     from .views import (
         admin_comments,
+        categories,
         dashboard,
         editor,
         errors,
@@ -81,7 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     security_headers.init_app(app)
     for module in (public, uploads, feeds, seo, linkbacks, auth_views, dashboard, editor, media, admin_comments,
-                   settings, profile, profile_photos, health, errors):
+                   categories, settings, profile, profile_photos, health, errors):
         app.register_blueprint(module.bp)
     register_commands(app)
     return app

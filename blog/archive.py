@@ -1,5 +1,6 @@
-"""Finding published posts for readers: pages of the newest, by tag, by month, by permalink, and
-the comment and mention counts shown beside them. Drafts and scheduled posts never come out."""
+"""Finding published posts for readers: pages of the newest, by tag or category, by month, by
+permalink, and the comment and mention counts shown beside them. Drafts and scheduled posts never
+come out, nor static pages (blog/pages.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
-from .models import Comment, CommentKind, Post, PostStatus, Tag
+from .models import Category, Comment, CommentKind, Post, PostKind, PostStatus, Tag
 from .site_settings import blog_timezone
 
 
@@ -32,17 +33,20 @@ class Counts:
 def published() -> sa.Select:
     return (
         db.select(Post)
-        .filter(Post.status == PostStatus.PUBLISHED)
-        .options(selectinload(Post.tags))
+        .filter(Post.status == PostStatus.PUBLISHED, Post.kind == PostKind.POST)
+        .options(selectinload(Post.tags), selectinload(Post.categories))
         .order_by(Post.published_at.desc(), Post.id.desc())
     )
 
 
-def newest_posts(page: int, per_page: int, tag: Tag | None = None):
-    """A Flask-SQLAlchemy Pagination of published posts, newest first (404 past the last page)."""
+def newest_posts(page: int, per_page: int, tag: Tag | None = None, category: Category | None = None):
+    """A Flask-SQLAlchemy Pagination of published posts (a tag's, a category's), newest first (404
+    past the last page)."""
     query = published()
     if tag is not None:
         query = query.filter(Post.tags.contains(tag))
+    if category is not None:
+        query = query.filter(Post.categories.contains(category))
     return db.paginate(query, page=page, per_page=per_page, error_out=True)
 
 
@@ -71,7 +75,7 @@ def archive_months() -> list[tuple[int, int, int]]:
     """(year, month, number of posts) for every month with a published post, newest first."""
     zone = blog_timezone()
     dates = db.session.execute(
-        db.select(Post.published_at).filter(Post.status == PostStatus.PUBLISHED)
+        db.select(Post.published_at).filter(Post.status == PostStatus.PUBLISHED, Post.kind == PostKind.POST)
     ).scalars()
     counts = Counter((d.astimezone(zone).year, d.astimezone(zone).month) for d in dates)
     return [(y, m, n) for (y, m), n in sorted(counts.items(), reverse=True)]

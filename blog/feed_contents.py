@@ -1,4 +1,4 @@
-"""What each feed holds: the newest posts (all, or a tag's), the newest comments and mentions shown
+"""What each feed holds: the newest posts (all, or a tag's or a category's), the newest comments and mentions shown
 to readers (blog-wide, or one post's), and when each of those last changed (its Last-Modified)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from . import archive
 from .extensions import db
 from .feed_ids import blog_started_at
-from .models import Comment, ModerationEvent, Post, PostStatus, Tag
+from .models import Category, Comment, ModerationEvent, Post, PostStatus, Tag
 from .site_settings import get_setting
 from .threads import REACTIONS
 
@@ -27,8 +27,8 @@ def entry_updated(post: Post) -> datetime:
     return max(post.content_updated_at or post.updated_at, post.published_at)
 
 
-def newest_posts(tag: Tag | None = None) -> list[Post]:
-    return list(archive.newest_posts(1, feed_size(), tag=tag).items)
+def newest_posts(tag: Tag | None = None, category: Category | None = None) -> list[Post]:
+    return list(archive.newest_posts(1, feed_size(), tag=tag, category=category).items)
 
 
 def newest_discussion(post: Post | None = None) -> list[Comment]:

@@ -22,8 +22,8 @@ from .feed_contents import (
     posts_last_modified,
 )
 from .feed_ids import blog_started_at, comment_entry_id, comments_feed_id, post_comments_feed_id, post_entry_id
-from .models import Comment, CommentKind, Post, Tag
-from .permalinks import absolute_url_for, permalink_values, post_url
+from .models import Category, Comment, CommentKind, Post, Tag
+from .permalinks import absolute_url_for, comments_feed_url, post_url
 from .rendering import make_excerpt, render_comment_text
 from .site_settings import get_setting, get_settings
 
@@ -61,18 +61,22 @@ class FeedDocument:
 EMPTY_FEED_UPDATED = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
 
-def posts_feed(fmt: FeedFormat, tag: Tag | None = None) -> FeedDocument:
-    """The feed of the newest published posts, or of a tag's (the caller checked it has some)."""
-    posts = newest_posts(tag)
-    if tag is None:
-        page = absolute_url_for("public.index")
-        info = FeedInfo(page, get_setting("blog_title"), absolute_url_for("feeds.posts", fmt=fmt.value), page,
-                        _newest(entry_updated(p) for p in posts))
-    else:
+def posts_feed(fmt: FeedFormat, tag: Tag | None = None, category: Category | None = None) -> FeedDocument:
+    """The feed of the newest published posts, or of a tag's or a category's (the caller checked it
+    has some)."""
+    posts = newest_posts(tag, category)
+    updated = _newest(entry_updated(p) for p in posts)
+    if tag is not None:
         page = absolute_url_for("public.tag", slug=tag.slug)
         info = FeedInfo(page, f"{get_setting('blog_title')} » {tag.name}",
-                        absolute_url_for("feeds.tag", slug=tag.slug, fmt=fmt.value), page,
-                        _newest(entry_updated(p) for p in posts))
+                        absolute_url_for("feeds.tag", slug=tag.slug, fmt=fmt.value), page, updated)
+    elif category is not None:
+        page = absolute_url_for("public.category", slug=category.slug)
+        info = FeedInfo(page, f"{get_setting('blog_title')} » {category.name}",
+                        absolute_url_for("feeds.category", slug=category.slug, fmt=fmt.value), page, updated)
+    else:
+        page = absolute_url_for("public.index")
+        info = FeedInfo(page, get_setting("blog_title"), absolute_url_for("feeds.posts", fmt=fmt.value), page, updated)
     return FeedDocument(build_posts_feed(posts, info, fmt), fmt, posts_last_modified(posts))
 
 
@@ -85,7 +89,7 @@ def discussion_feed(fmt: FeedFormat, post: Post | None = None) -> FeedDocument:
                         absolute_url_for("feeds.comments", fmt=fmt.value), absolute_url_for("public.index"), newest)
     else:
         info = FeedInfo(post_comments_feed_id(post), f"Comments on “{post.title}”",
-                        absolute_url_for("feeds.post_comments", fmt=fmt.value, **permalink_values(post)),
+                        comments_feed_url(post, fmt.value, external=True),
                         f"{post_url(post, external=True)}#comments", newest)
     return FeedDocument(build_discussion_feed(items, info, fmt), fmt, discussion_last_modified(items, post))
 
@@ -154,8 +158,11 @@ def build_posts_feed(posts: list[Post], info: FeedInfo, fmt: FeedFormat) -> byte
         entry.content(xml_text(f"{content}\n{discussion}"), type="html")
         if fmt is FeedFormat.RSS2:
             entry.description(xml_text(make_excerpt(content) or post.title))
-        for tag in post.tags:
-            entry.category(term=tag.slug, label=xml_text(tag.name))
+        terms = {}  # a category and a tag of the same slug are one <category>
+        for term in [*post.tags, *post.categories]:
+            terms.setdefault(term.slug, term.name)
+        for slug, name in terms.items():
+            entry.category(term=slug, label=xml_text(name))
     return _serialise(feed, fmt)
 
 

@@ -17,6 +17,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -33,8 +34,10 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
-from wtforms.widgets import HiddenInput, PasswordInput
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget, PasswordInput
 
+from .categories import NAME_MAX_CHARS as CATEGORY_NAME_MAX_CHARS
+from .categories import SLUG_MAX_CHARS as CATEGORY_SLUG_MAX_CHARS
 from .comments import normalize_author_url
 from .linkbacks.links import invalid_trackback_entries
 from .posts import TITLE_MAX_CHARS
@@ -113,6 +116,24 @@ class LocalDateTimeField(DateTimeLocalField):
         return super().__call__(**kwargs)
 
 
+class TypedIntegerField(IntegerField):
+    """A number input that shows text that is not a number back as typed, in a plain text input
+    (a number input may only hold a number), beside its error."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter a whole number, such as 0, 1 or 2.") from error
+
+    def __call__(self, **kwargs):
+        if self.raw_data and self.raw_data[0] and self.data is None:
+            kwargs["type"] = "text"
+            for flag in ("min", "max", "step"):
+                kwargs[flag] = False
+        return super().__call__(**kwargs)
+
+
 class SetupForm(FlaskForm):
     blog_title = StringField("Blog title", filters=STRIP, validators=[DataRequired(), Length(max=250)])
     username = StringField(
@@ -133,6 +154,18 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Log in")
 
 
+class CheckboxListField(SelectMultipleField):
+    """A checkbox per choice (the values are ids). A value no longer offered (a category deleted while
+    the editor was open) is dropped, not refused: the rest of the form is still saved."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        offered = {value for value, _ in self.choices or []}
+        self.data = [value for value in self.data or [] if value in offered]
+
+
 class PostForm(FlaskForm):
     title = StringField(
         "Title",
@@ -145,6 +178,8 @@ class PostForm(FlaskForm):
     )
     body = TextAreaField("Content", validators=[MaxConfiguredLength("POST_MAX_CHARS")])
     tags = StringField("Tags", validators=[Length(max=2000)])
+    categories = CheckboxListField("Categories", coerce=int, choices=[])
+    new_category = StringField("New category", filters=STRIP, validators=[Length(max=1000)])
     slug = StringField("Slug", filters=STRIP, validators=[Optional(), Length(max=190)])
     publish_date = LocalDateTimeField(
         "Publish date",
@@ -167,6 +202,35 @@ class PostForm(FlaskForm):
         first, last = DATE_YEARS
         if field.data is not None and not first <= field.data.year <= last:
             raise ValidationError(f"{DATE_MESSAGE}, with a year from {first} to {last}.")
+
+
+class PageForm(PostForm):
+    """The editor for a static page: a post's fields without tags or categories, with a menu order."""
+
+    title = StringField(
+        "Title",
+        filters=STRIP,
+        validators=[
+            DataRequired(message="Please give the page a title: it is also its name in the site's navigation."),
+            Length(max=TITLE_MAX_CHARS, message=f"A title can have at most {TITLE_MAX_CHARS} characters; "
+                   "this one has %(length)d. Shorten it, then save again."),
+        ],
+    )
+    tags = None
+    categories = None
+    new_category = None
+    menu_order = TypedIntegerField("Menu order", default=0, validators=[Optional()],
+                                   render_kw={"min": -9999, "max": 9999})
+
+    def validate_menu_order(self, field):
+        if field.data is not None and not -9999 <= field.data <= 9999:
+            raise ValidationError("Give a number from -9999 to 9999.")
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("Name", filters=STRIP, validators=[
+        DataRequired(message="Please give the category a name."), Length(max=CATEGORY_NAME_MAX_CHARS)])
+    slug = StringField("Slug", filters=STRIP, validators=[Optional(), Length(max=CATEGORY_SLUG_MAX_CHARS)])
 
 
 class CommentForm(FlaskForm):

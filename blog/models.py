@@ -34,6 +34,11 @@ class UTCDateTime(sa.types.TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+class PostKind(enum.StrEnum):
+    POST = "post"  # dated, in the home page, archives and feeds
+    PAGE = "page"  # a static page ("About") at /<slug>/, listed in the site's navigation
+
+
 class PostStatus(enum.StrEnum):
     DRAFT = "draft"
     SCHEDULED = "scheduled"
@@ -153,6 +158,36 @@ class Tag(db.Model):
     slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
 
 
+post_categories = sa.Table(
+    "post_categories",
+    db.metadata,
+    sa.Column("post_id", sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("category_id", sa.ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Category(db.Model):
+    """A post category, as WordPress's: every post has at least one, the default ("Uncategorized",
+    which can be renamed but not deleted) when none is chosen."""
+
+    __tablename__ = "categories"
+    __table_args__ = (
+        sa.Index("uq_categories_default", "is_default", unique=True,
+                 sqlite_where=sa.text("is_default"), postgresql_where=sa.text("is_default")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    is_default: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+
+@sa.event.listens_for(Category.__table__, "after_create")
+def _add_default_category(table, connection, **kw):
+    """A database made by create_all starts as a migrated one does: with "Uncategorized"."""
+    connection.execute(table.insert().values(name="Uncategorized", slug="uncategorized", is_default=True))
+
+
 class Post(db.Model):
     __tablename__ = "posts"
     __table_args__ = (sa.Index("uq_posts_feed_id", "feed_id", unique=True),)
@@ -176,6 +211,8 @@ class Post(db.Model):
     allow_pings: Mapped[bool] = mapped_column(default=True)
     # The "Send trackbacks to" box, as typed (URLs separated by spaces or new lines).
     trackback_urls: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    kind: Mapped[str] = mapped_column(sa.String(20), default=PostKind.POST, server_default=PostKind.POST.value)
+    menu_order: Mapped[int] = mapped_column(default=0, server_default="0")  # pages: place in the navigation
     # In the trash: since when, the status it is restored to, and the slug it had (a trashed post's
     # slug is set aside, as WordPress's __trashed suffix, so a new post may take it meanwhile).
     trashed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -184,6 +221,7 @@ class Post(db.Model):
 
     author: Mapped[User] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, order_by="Tag.name")
+    categories: Mapped[list[Category]] = relationship(secondary=post_categories, order_by="Category.name")
     comments: Mapped[list[Comment]] = relationship(
         back_populates="post", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -194,6 +232,10 @@ class Post(db.Model):
     @property
     def is_published(self) -> bool:
         return self.status == PostStatus.PUBLISHED
+
+    @property
+    def is_page(self) -> bool:
+        return self.kind == PostKind.PAGE
 
     @property
     def is_scheduled(self) -> bool:

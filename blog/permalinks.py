@@ -1,5 +1,6 @@
 """Public addresses: a post's WordPress-style permalink /YYYY/MM/DD/slug/ (the date in the blog's
-time zone) and absolute URLs built on the configured site URL."""
+time zone), a page's /slug/, the feed and TrackBack addresses under each, and absolute URLs built
+on the configured site URL."""
 
 from __future__ import annotations
 
@@ -24,12 +25,24 @@ def permalink_values(post: Post) -> dict:
     return {"year": day.year, "month": day.month, "day": day.day, "slug": post.slug}
 
 
+def address_values(post: Post) -> dict:
+    """The URL values of the post's addresses: a page's slug, or a post's date and slug."""
+    return {"slug": post.slug} if post.is_page else permalink_values(post)
+
+
+def _url(endpoint: str, external: bool, **values) -> str:
+    return absolute_url_for(endpoint, **values) if external else url_for(endpoint, **values)
+
+
 def post_url(post: Post, external: bool = False) -> str:
-    """The post's permalink, /YYYY/MM/DD/slug/."""
-    values = permalink_values(post)
-    if external:
-        return absolute_url_for("public.post", **values)
-    return url_for("public.post", **values)
+    """The post's permalink, /YYYY/MM/DD/slug/, or a page's /slug/."""
+    return _url("public.page" if post.is_page else "public.post", external, **address_values(post))
+
+
+def comments_feed_url(post: Post, fmt: str = "atom", external: bool = False) -> str:
+    """The feed of the comments under a post or page: its permalink plus feed/ (rss2/ for RSS)."""
+    endpoint = "feeds.page_comments" if post.is_page else "feeds.post_comments"
+    return _url(endpoint, external, fmt=fmt, **address_values(post))
 
 
 def absolute_url_for(endpoint: str, **values) -> str:
@@ -61,4 +74,5 @@ def local_path_or_none(target: str | None) -> str | None:
 
 def trackback_url(post: Post) -> str:
     """The post's TrackBack ping URL: its permalink plus trackback/ (as WordPress's, WP-3)."""
-    return absolute_url_for("linkbacks.trackback", **permalink_values(post))
+    endpoint = "linkbacks.page_trackback" if post.is_page else "linkbacks.trackback"
+    return absolute_url_for(endpoint, **address_values(post))

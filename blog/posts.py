@@ -1,21 +1,24 @@
-"""Writing posts: saving from the editor (slugs, tags, draft/scheduled/published, the old address
-kept when a published post's moves) and publishing scheduled posts when their time comes. The
-trash and deleting for good: trash.py."""
+"""Writing posts and pages: saving from the editor (slugs, tags, categories, draft/scheduled/published,
+the old address kept when a published post's moves) and publishing scheduled posts when their time
+comes. The trash and deleting for good: trash.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 from slugify import slugify
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .addresses import note_address_change
+from .categories import categories_for
 from .extensions import db
 from .feed_ids import mint_post_feed_id
 from .linkbacks.outbox import queue_deliveries
-from .models import Comment, CommentKind, Post, PostStatus, Tag, User, utcnow
+from .models import Category, Comment, CommentKind, Post, PostKind, PostStatus, Tag, User, utcnow
+from .pages import is_reserved_slug
 from .permalinks import permalink_values, post_url
 from .rendering import render_markdown
 
@@ -23,8 +26,14 @@ SLUG_MAX_CHARS = 190
 TITLE_MAX_CHARS = 250  # posts.title; the editor refuses a longer one rather than cutting it
 
 
+# How many times a save is tried again when another request took its slug, or created the same new tag
+# or category, between our check and our insert (the unique constraints catch it).
+SAVE_ATTEMPTS = 3
+
+
 class SlugTaken(ValueError):
-    """The slug typed in the editor belongs to another post."""
+    """The slug typed in the editor belongs to another post or page, or is an address a page
+    cannot have."""
 
 
 class PostIsGone(ValueError):
@@ -43,6 +52,9 @@ class PostInput:
     allow_comments: bool = True
     allow_pings: bool = True
     trackback_urls: str = ""  # the "Send trackbacks to" box
+    kind: str = PostKind.POST
+    menu_order: int = 0  # pages: their place in the site's navigation
+    categories: list[str] = field(default_factory=list)  # names; none: the default category (posts only)
 
 
 def parse_tags(text: str) -> list[str]:
@@ -92,54 +104,84 @@ def slug_in_use(slug: str, post: Post | None) -> bool:
     return db.session.execute(query.limit(1)).first() is not None
 
 
-def choose_slug(wanted: str, title: str, post: Post | None = None) -> str:
-    """The slug to use: the one typed (must be free), else one made from the title, made unique."""
+def choose_slug(wanted: str, title: str, post: Post | None = None, kind: str = PostKind.POST) -> str:
+    """The slug to use: the one typed (must be free, and for a page not a reserved address), else one
+    made from the title, made unique. Posts and pages share one set of slugs."""
+    is_page = kind == PostKind.PAGE
     if wanted.strip():
-        slug = make_slug(wanted) or "post"
+        slug = make_slug(wanted) or kind
+        if is_page and is_reserved_slug(slug):
+            raise SlugTaken(f"“{slug}” is an address the blog itself uses (/{slug}/): choose another slug "
+                            "for the page.")
         if slug_in_use(slug, post):
-            raise SlugTaken(f"The slug “{slug}” is already used by another post.")
+            raise SlugTaken(f"The slug “{slug}” is already used by another post or page.")
         return slug
-    base = make_slug(title) or "post"
+    base = make_slug(title) or kind
     slug, n = base, 2
-    while slug_in_use(slug, post):
+    while slug_in_use(slug, post) or (is_page and is_reserved_slug(slug)):
         slug = f"{base}-{n}"
         n += 1
     return slug
 
 
-def _content_changes(post: Post, data: PostInput, tags: list[Tag]) -> bool:
-    """Whether saving changes what a reader of the entry sees: its title, text or tags (not its
-    switches, slug or date)."""
-    return (post.title, post.body_markdown, sorted(t.name for t in post.tags)) != (
-        data.title, data.body, sorted(t.name for t in tags)
+def _content_changes(post: Post, data: PostInput, tags: list[Tag], categories: list[Category]) -> bool:
+    """Whether saving changes what a reader of the entry sees: its title, text, tags or categories
+    (not its switches, slug or date)."""
+    return (post.title, post.body_markdown, sorted(t.name for t in post.tags),
+            sorted(c.name for c in post.categories)) != (
+        data.title, data.body, sorted(t.name for t in tags), sorted(c.name for c in categories)
     )
 
 
 def save_post(
     post: Post | None, data: PostInput, *, publish: bool, author: User, now: datetime | None = None
 ) -> Post:
-    """Create or update a post and commit. `publish` False keeps (or makes) it a draft; True
-    publishes it now, or schedules it when its publish date is in the future."""
+    """Create or update a post or page (data.kind) and commit. `publish` False keeps (or makes) it a
+    draft; True publishes it now, or schedules it when its publish date is in the future. SlugTaken
+    when the slug typed is taken or reserved, also when another request took it a moment before."""
+    post_id = post.id if post is not None else None
+    for attempt in range(1, SAVE_ATTEMPTS + 1):
+        try:
+            return _save_once(post, data, publish=publish, author=author, now=now)
+        except IntegrityError:
+            # Another request committed the same slug, new tag or new category between our check
+            # and our insert: start again from what is stored now (choose_slug then says "taken").
+            db.session.rollback()
+            if attempt == SAVE_ATTEMPTS:
+                raise
+            post = db.session.get(Post, post_id) if post_id is not None else None
+    raise AssertionError("unreachable")
+
+
+def _save_once(post: Post | None, data: PostInput, *, publish: bool, author: User, now: datetime | None) -> Post:
     now = now or utcnow()
-    slug = choose_slug(data.slug, data.title, post)  # may raise SlugTaken: nothing changed yet
+    kind = post.kind if post is not None else data.kind
+    slug = choose_slug(data.slug, data.title, post, kind)  # may raise SlugTaken: nothing changed yet
     if post is not None:
         _hold_unless_gone(post, now)  # may raise PostIsGone: nothing changed
-    before = permalink_values(post) if post is not None and post.is_published else None
+    # A published post's dated address, kept if it moves (a page's address is its slug alone).
+    before = permalink_values(post) if post is not None and post.is_published and kind == PostKind.POST else None
     with db.session.no_autoflush:
-        tags = _tags_for(parse_tags(data.tags))
+        if kind == PostKind.PAGE:
+            tags, categories = [], []  # pages are outside the blog's taxonomy, as in WordPress
+        else:
+            tags = _tags_for(parse_tags(data.tags))
+            categories = categories_for(data.categories)
     publish_date = _keep_seconds(data.publish_date, post.published_at if post else None)
     if post is None:
-        post = Post(author=author, created_at=now)
+        post = Post(author=author, created_at=now, kind=kind)
         db.session.add(post)
     elif post.feed_id is None and post.is_published:
         post.feed_id = post_url(post, external=True)  # an old post's id, fixed before its slug can change
-    if post.id is None or _content_changes(post, data, tags):
+    if post.id is None or _content_changes(post, data, tags, categories):
         post.content_updated_at = now
     post.title = data.title
     post.slug = slug
     post.body_markdown = data.body
     post.body_html = render_markdown(data.body)
     post.tags = tags
+    post.categories = categories
+    post.menu_order = data.menu_order if kind == PostKind.PAGE else 0
     post.allow_comments = data.allow_comments
     post.allow_pings = data.allow_pings
     post.trackback_urls = data.trackback_urls.strip()
@@ -185,8 +227,10 @@ def _hold_unless_gone(post: Post, now: datetime) -> None:
 
 def preview_post(data: PostInput, author: User, post: Post | None = None) -> Post:
     """An unsaved Post holding what the editor shows, rendered exactly as publishing would."""
+    kind = post.kind if post else data.kind
     preview = Post(
         id=post.id if post else None,
+        kind=kind,
         title=data.title,
         slug=make_slug(data.slug or data.title) or "post",
         body_markdown=data.body,
@@ -199,7 +243,9 @@ def preview_post(data: PostInput, author: User, post: Post | None = None) -> Pos
         trackback_urls=data.trackback_urls,
     )
     preview.author = author
-    preview.tags = [Tag(name=name, slug=make_slug(name, max_length=120) or "tag") for name in parse_tags(data.tags)]
+    if kind == PostKind.POST:
+        preview.tags = [Tag(name=name, slug=make_slug(name, max_length=120) or "tag") for name in parse_tags(data.tags)]
+        preview.categories = categories_for(data.categories, create=False)
     return preview
 
 

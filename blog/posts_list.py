@@ -1,5 +1,6 @@
 """The admin's posts list: one status filter at a time (All, Published, Drafts, Scheduled, Trash)
-with the count of each, a title search, and pages of ADMIN_POSTS_PER_PAGE."""
+with the count of each, a title search, and pages of ADMIN_POSTS_PER_PAGE. Static pages have their
+own list (pages.all_pages); the one Trash holds trashed posts and pages alike."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
-from .models import Post, PostStatus
+from .models import Post, PostKind, PostStatus
 
 # (filter value, label, statuses shown); "All" is everything but the trash, as in WordPress.
 FILTERS = [
@@ -33,7 +34,7 @@ class StatusFilter:
 
 def status_filters(search: str = "") -> list[StatusFilter]:
     """Each filter with how many posts it shows (matching the search, when there is one)."""
-    query = db.select(Post.status, sa.func.count(Post.id)).group_by(Post.status)
+    query = db.select(Post.status, sa.func.count(Post.id)).filter(_listed()).group_by(Post.status)
     if search:
         query = query.filter(_title_matches(search))
     by_status = dict(db.session.execute(query).all())
@@ -41,6 +42,11 @@ def status_filters(search: str = "") -> list[StatusFilter]:
         StatusFilter(value, label, sum(by_status.get(status, 0) for status in statuses))
         for value, label, statuses in FILTERS
     ]
+
+
+def _listed():
+    """Posts in every state; pages only in the trash (their own list shows the rest)."""
+    return sa.or_(Post.kind == PostKind.POST, Post.status == PostStatus.TRASH)
 
 
 def _title_matches(search: str):
@@ -56,7 +62,7 @@ def clean_search(text: str | None) -> str:
 def posts_page(status: str, search: str, page: int):
     """A Flask-SQLAlchemy Pagination of the posts with that status filter and title search: the
     trash by when each was trashed, the others by date (published or planned), newest first."""
-    query = db.select(Post).filter(Post.status.in_(STATUSES.get(status, STATUSES["all"])))
+    query = db.select(Post).filter(Post.status.in_(STATUSES.get(status, STATUSES["all"])), _listed())
     if search:
         query = query.filter(_title_matches(search))
     if status == "trash":

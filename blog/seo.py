@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from flask import request
 
 from .feed_contents import entry_updated
-from .models import Post, Tag
+from .models import Category, Post, Tag
 from .permalinks import absolute_url_for, post_url
 from .rendering import html_to_text
 from .site_settings import get_settings
@@ -47,8 +47,9 @@ def canonical_url() -> str:
     return absolute_url_for(request.endpoint, **(request.view_args or {}))
 
 
-def page_meta(post: Post | None = None, tag: Tag | None = None, title: str = "") -> PageMeta:
-    """The head tags of a public page: a post's, a tag page's, or another listing's."""
+def page_meta(post: Post | None = None, tag: Tag | None = None, title: str = "",
+              category: Category | None = None) -> PageMeta:
+    """The head tags of a public page: a post's or page's, a tag or category page's, or another listing's."""
     settings = get_settings()
     if post is not None and post.id is not None and post.is_published:
         return PageMeta(
@@ -59,4 +60,6 @@ def page_meta(post: Post | None = None, tag: Tag | None = None, title: str = "")
     description = settings["tagline"] or settings["blog_title"]
     if tag is not None:
         description = f"Posts tagged “{tag.name}” on {settings['blog_title']}."
+    if category is not None:
+        description = f"Posts in “{category.name}” on {settings['blog_title']}."
     return PageMeta(canonical=canonical_url(), title=title or settings["blog_title"], description=description)

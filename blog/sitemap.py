@@ -1,5 +1,6 @@
-"""The sitemap (sitemaps.org protocol 0.9): the home page, each tag page and each published post,
-with when each last changed; split into numbered files listed by an index past SITEMAP_MAX_URLS."""
+"""The sitemap (sitemaps.org protocol 0.9): the home page, each category and tag page, and each
+published post and page, with when each last changed; split into numbered files listed by an index
+past SITEMAP_MAX_URLS."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .extensions import db
-from .models import Post, PostStatus, Tag, post_tags
+from .models import Category, Post, PostKind, PostStatus, Tag, post_categories, post_tags
 from .permalinks import absolute_url_for, post_url
 from .seo import w3c_datetime
 
@@ -37,40 +38,57 @@ def max_urls() -> int:
     return max(1, int(current_app.config["SITEMAP_MAX_URLS"]))
 
 
-def _counts() -> tuple[int, int]:
-    posts = db.session.execute(db.select(sa.func.count(Post.id)).filter(_published())).scalar_one()
-    tags = db.session.execute(
-        db.select(sa.func.count(sa.distinct(post_tags.c.tag_id))).join(Post, Post.id == post_tags.c.post_id)
-        .filter(_published())
+# The archive pages listed, each as (model, association table, its column, endpoint): the pages of
+# categories and of tags that published posts use.
+TERMS = (
+    (Category, post_categories, post_categories.c.category_id, "public.category"),
+    (Tag, post_tags, post_tags.c.tag_id, "public.tag"),
+)
+
+
+def _count_terms(table, column) -> int:
+    return db.session.execute(
+        db.select(sa.func.count(sa.distinct(column))).join(Post, Post.id == table.c.post_id).filter(_published())
     ).scalar_one()
-    return tags, posts
+
+
+def _counts() -> tuple[list[int], int]:
+    """How many category and tag pages (in TERMS' order), and how many posts and pages."""
+    posts = db.session.execute(db.select(sa.func.count(Post.id)).filter(_published())).scalar_one()
+    return [_count_terms(table, column) for _, table, column, _ in TERMS], posts
 
 
 def page_count() -> int:
-    """How many sitemap files the URLs take (the home page, tags, posts)."""
-    tags, posts = _counts()
-    return -(-(1 + tags + posts) // max_urls())
+    """How many sitemap files the URLs take (the home page, categories, tags, posts and pages)."""
+    terms, posts = _counts()
+    return -(-(1 + sum(terms) + posts) // max_urls())
 
 
 def sitemap_page(page: int) -> Iterator[SitemapUrl]:
-    """The URLs of sitemap file `page` (from 1): one sequence of home, tags (by slug), posts (oldest
-    first, so a file's contents move only when posts are deleted), cut in files of max_urls()."""
+    """The URLs of sitemap file `page` (from 1): one sequence of home, categories and tags (by slug),
+    posts and pages (oldest first, so a file's contents move only when posts are deleted), cut in
+    files of max_urls()."""
     size = max_urls()
     start, stop = (page - 1) * size, page * size
-    tags, _ = _counts()
+    term_counts, _ = _counts()
     if start == 0:
-        newest = db.session.execute(db.select(sa.func.max(_changed())).filter(_published())).scalar()
+        newest = db.session.execute(
+            db.select(sa.func.max(_changed())).filter(_published(), Post.kind == PostKind.POST)
+        ).scalar()
         yield SitemapUrl(absolute_url_for("public.index"), _lastmod(newest))
-    offset, limit = max(start - 1, 0), stop - max(start, 1)
-    if offset < tags and limit > 0:
-        rows = db.session.execute(
-            db.select(Tag.slug, sa.func.max(_changed()))
-            .join(post_tags, post_tags.c.tag_id == Tag.id).join(Post, Post.id == post_tags.c.post_id)
-            .filter(_published()).group_by(Tag.id, Tag.slug).order_by(Tag.slug).offset(offset).limit(limit)
-        )
-        for slug, changed in rows:
-            yield SitemapUrl(absolute_url_for("public.tag", slug=slug), _lastmod(changed))
-    offset, limit = max(start - 1 - tags, 0), stop - max(start, 1 + tags)
+    before = 1  # URLs in the sequence before the current section
+    for (model, table, column, endpoint), count in zip(TERMS, term_counts, strict=True):
+        offset, limit = max(start - before, 0), stop - max(start, before)
+        if offset < count and limit > 0:
+            rows = db.session.execute(
+                db.select(model.slug, sa.func.max(_changed()))
+                .join(table, column == model.id).join(Post, Post.id == table.c.post_id)
+                .filter(_published()).group_by(model.id, model.slug).order_by(model.slug).offset(offset).limit(limit)
+            )
+            for slug, changed in rows:
+                yield SitemapUrl(absolute_url_for(endpoint, slug=slug), _lastmod(changed))
+        before += count
+    offset, limit = max(start - before, 0), stop - max(start, before)
     if limit > 0:
         posts = db.session.execute(
             db.select(Post).filter(_published()).order_by(Post.published_at, Post.id).offset(offset).limit(limit)

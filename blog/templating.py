@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask
+from flask import Flask, url_for
 
 from .authors import author_card
 from .discussion import comments_close_at, pings_close_at
-from .permalinks import absolute_url_for, local_time, permalink_values, post_url, trackback_url
+from .models import Post
+from .pages import navigation_pages
+from .permalinks import absolute_url_for, comments_feed_url, local_time, permalink_values, post_url, trackback_url
 from .rendering import render_comment_text
 from .seo import page_meta
 from .site_settings import get_settings
@@ -27,11 +29,17 @@ def datetime_attribute(moment: datetime | None) -> str:
     return "" if moment is None else local_time(moment).replace(microsecond=0).isoformat()
 
 
+def edit_url(post: Post) -> str:
+    """Where the author edits a post or page (the "Edit" link on public pages)."""
+    return url_for("editor.edit_page" if post.is_page else "editor.edit_post", post_id=post.id)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         post_url=post_url, trackback_url=trackback_url, absolute_url_for=absolute_url_for,
         comments_close_at=comments_close_at, pings_close_at=pings_close_at, author_card=author_card,
-        page_meta=page_meta, permalink_values=permalink_values,
+        page_meta=page_meta, permalink_values=permalink_values, comments_feed_url=comments_feed_url,
+        edit_url=edit_url, navigation_pages=navigation_pages,
     )
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, comment_text=render_comment_text,

@@ -17,7 +17,7 @@ from flask import current_app
 from .addresses import forget_current_address, permalink_path, record_old_address
 from .extensions import db
 from .linkbacks.outbox import queue_deliveries, queue_gone_notices
-from .models import Comment, Delivery, DeliveryMethod, Post, PostStatus, post_tags, utcnow
+from .models import Comment, Delivery, DeliveryMethod, Post, PostStatus, post_categories, post_tags, utcnow
 from .permalinks import absolute_url_for, permalink_values, post_url
 from .posts import make_slug, slug_in_use
 
@@ -160,6 +160,7 @@ def delete_permanently(post_id: int, now: datetime | None = None) -> TrashOutcom
         return TrashOutcome(False, f"{_title(post)} is not in the trash: move it to the trash first.", post_id)
     db.session.execute(db.delete(Comment).where(Comment.post_id == post_id))
     db.session.execute(db.delete(post_tags).where(post_tags.c.post_id == post_id))
+    db.session.execute(db.delete(post_categories).where(post_categories.c.post_id == post_id))
     # Only webmentions can tell a page the post is gone: the other rows are of no more use.
     db.session.execute(
         db.delete(Delivery).where(

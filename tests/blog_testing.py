@@ -190,6 +190,10 @@ class Author:
             "trackback_urls": fields.pop("trackback_urls", ""),
             "action": action,
         }
+        if "categories" in fields:  # the ids of the boxes ticked (else the form's default: none ticked)
+            data["categories"] = [str(i) for i in fields.pop("categories")]
+        if "new_category" in fields:
+            data["new_category"] = fields.pop("new_category")
         if fields.pop("allow_comments", True):
             data["allow_comments"] = "y"
         if fields.pop("allow_pings", True):
@@ -197,6 +201,33 @@ class Author:
         assert not fields, f"unknown fields {fields}"
         url = f"/admin/posts/{post_id}/edit" if post_id else "/admin/posts/new"
         return self.client.post(url, data=data)
+
+    def save_page(self, title: str, body: str = "", action: str = "publish", page_id: int | None = None,
+                  **fields):
+        """The page editor's form, sent as a browser sends it."""
+        data = {
+            "csrf_token": csrf_token(self.client, "/admin/pages/new"),
+            "title": title,
+            "body": body,
+            "slug": fields.pop("slug", ""),
+            "publish_date": fields.pop("publish_date", ""),
+            "menu_order": str(fields.pop("menu_order", 0)),
+            "trackback_urls": fields.pop("trackback_urls", ""),
+            "action": action,
+        }
+        if fields.pop("allow_comments", True):
+            data["allow_comments"] = "y"
+        if fields.pop("allow_pings", True):
+            data["allow_pings"] = "y"
+        assert not fields, f"unknown fields {fields}"
+        url = f"/admin/pages/{page_id}/edit" if page_id else "/admin/pages/new"
+        return self.client.post(url, data=data)
+
+    def publish_page(self, title: str, body: str = "", **fields):
+        """Publish a page through its editor; returns the stored Post of kind "page"."""
+        response = self.save_page(title, body, **fields)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return self.post(int(response.headers["Location"].rstrip("/").split("/")[-2]))
 
     def publish(self, title: str, body: str = "", **fields):
         """Publish through the editor; returns the stored Post (detached, attributes loaded)."""
@@ -211,6 +242,7 @@ class Author:
         with self.app.app_context():
             post = db.session.get(Post, post_id)
             post.tags  # noqa: B018 - load before the session closes
+            post.categories  # noqa: B018
             db.session.expunge(post)
             return post
 

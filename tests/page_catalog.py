@@ -15,6 +15,7 @@ from media_testing import image_bytes, jpeg_with_gps
 
 from blog.extensions import db
 from blog.models import (
+    Category,
     Comment,
     CommentKind,
     CommentStatus,
@@ -65,10 +66,10 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
                "photo": (io.BytesIO(_photo()), "me.png")}
     assert owner.post("/admin/profile", data=profile).status_code == 302
 
-    def save(title, body, action="publish", tags="", publish_date="", trackback_urls=""):
+    def save(title, body, action="publish", tags="", publish_date="", trackback_urls="", new_category=""):
         data = {"csrf_token": csrf_token(owner, "/admin/posts/new"), "title": title, "body": body, "tags": tags,
                 "slug": "", "publish_date": publish_date, "trackback_urls": trackback_urls, "action": action,
-                "allow_comments": "y", "allow_pings": "y"}
+                "allow_comments": "y", "allow_pings": "y", "new_category": new_category}
         response = owner.post("/admin/posts/new", data=data)
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
         return int(response.headers["Location"].rstrip("/").split("/")[-2])
@@ -81,6 +82,15 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
 
     photo = upload(jpeg_with_gps(1400, 700), "Lake & <dawn>.jpg", "A grey gradient, like a lake at dawn")
     upload(image_bytes(120, 80), "spare.png", "A teal box")
+
+    def save_page(title, body, action="publish", menu_order="0"):
+        data = {"csrf_token": csrf_token(owner, "/admin/pages/new"), "title": title, "body": body, "slug": "",
+                "publish_date": "", "trackback_urls": "", "menu_order": menu_order, "action": action,
+                "allow_comments": "y", "allow_pings": "y"}
+        response = owner.post("/admin/pages/new", data=data)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return int(response.headers["Location"].rstrip("/").split("/")[-2])
+
     body = (
         "An **opening** paragraph with [a link](https://example.org/page) and `code`.\n\n"
         f"{photo['markdown']}\n\n"
@@ -89,6 +99,13 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
     )
     main_id = save("A post with every kind of response", body, tags="linkbacks, testing",
                    trackback_urls="https://example.net/trackback/")
+    about_id = save_page("About <this> blog", "Who writes here, and **why**.", menu_order="1")
+    save_page("Contact", "Write to me.", menu_order="2")
+    draft_page_id = save_page("Unfinished page", "Later.", action="draft")
+    category_token = csrf_token(owner, "/admin/categories/")
+    assert owner.post("/admin/categories/", data={"csrf_token": category_token, "name": "Travel & <notes>",
+                                                  "slug": "travel"}).status_code == 302
+    save("A post filed in a category", "Somewhere far.", new_category="Travel & <notes>, Books")
     for number in range(12):  # enough for a second home page
         save(f"Older post {number}", f"Text of post {number}.", tags="testing")
     draft_id = save("A draft", "Not yet.", action="draft")
@@ -156,6 +173,10 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("post, as its commenter", post_path, "commenter"),
         Page("post, as its owner", post_path, "owner"),
         Page("tag", "/tag/linkbacks/", "reader"),
+        Page("page", "/about-this-blog/", "reader"),
+        Page("page, as its owner", "/about-this-blog/", "owner"),
+        Page("category", "/category/travel/", "reader"),
+        Page("category, page 2", "/category/uncategorized/page/2/", "reader"),
         Page("month", month_path, "reader"),
         Page("archives", "/archives/", "reader"),
         Page("not found", "/no/such/page/", "reader"),
@@ -177,6 +198,15 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("preview of a draft", f"/admin/posts/{draft_id}/preview", "owner"),
         Page("preview of a scheduled post", f"/admin/posts/{scheduled_id}/preview", "owner"),
         Page("gone (a trashed post)", gone_path, "reader"),
+        Page("pages", "/admin/pages", "owner"),
+        Page("new page", "/admin/pages/new", "owner"),
+        Page("edit page", f"/admin/pages/{about_id}/edit", "owner"),
+        Page("edit draft page", f"/admin/pages/{draft_page_id}/edit", "owner"),
+        Page("categories", "/admin/categories/", "owner"),
+        Page("edit category", f"/admin/categories/{category_id(app, 'travel')}/edit", "owner"),
+        Page("delete category", f"/admin/categories/{category_id(app, 'travel')}/delete", "owner"),
+        Page("delete the default category", f"/admin/categories/{category_id(app, 'uncategorized')}/delete",
+             "owner"),
         Page("moderation queue", "/admin/comments/", "owner"),
         *(Page(f"moderation queue, {tab}", f"/admin/comments/?status={tab}", "owner")
           for tab in ("all", "approved", "spam", "trash")),
@@ -225,6 +255,11 @@ def first_pending_id(app) -> int:
         return db.session.execute(db.select(Comment.id).filter_by(author_name="Carol")).scalar_one()
 
 
+def category_id(app, slug: str) -> int:
+    with app.app_context():
+        return db.session.execute(db.select(Category.id).filter_by(slug=slug)).scalar_one()
+
+
 def first_id(app, post_id: int) -> int:
     with app.app_context():
         return db.session.execute(
@@ -260,6 +295,17 @@ def form_pages(app, blog: FilledBlog, owner, reader) -> dict[str, str]:
     answers["media, upload refused"] = owner.post("/admin/media/upload", data={
         "csrf_token": csrf_token(owner, "/admin/media"), "alt_text": "",
         "image": (io.BytesIO(b"not an image"), "notes.jpg")})
+    answers["page editor, errors"] = owner.post("/admin/pages/new", data={
+        "csrf_token": csrf_token(owner, "/admin/pages/new"), "title": "", "action": "publish", "body": "Kept",
+        "slug": "admin", "publish_date": "", "menu_order": "first", "trackback_urls": ""})
+    answers["page editor, preview"] = owner.post("/admin/pages/new", data={
+        "csrf_token": csrf_token(owner, "/admin/pages/new"), "title": "A previewed page", "action": "preview",
+        "body": "Some **text**.", "slug": "", "publish_date": "", "menu_order": "3", "trackback_urls": ""})
+    answers["page editor, reserved slug"] = owner.post("/admin/pages/new", data={
+        "csrf_token": csrf_token(owner, "/admin/pages/new"), "title": "Feed", "action": "publish",
+        "body": "x", "slug": "feed", "publish_date": "", "menu_order": "0", "trackback_urls": ""})
+    answers["categories, errors"] = owner.post("/admin/categories/", data={
+        "csrf_token": csrf_token(owner, "/admin/categories/"), "name": "Books", "slug": "travel"})
     answers["settings, general errors"] = owner.post("/admin/settings/general", data={
         "csrf_token": csrf_token(owner, "/admin/settings/general"), "blog_title": "", "tagline": "",
         "site_url": "ftp://nowhere", "posts_per_page": "0", "timezone": "Mars/Olympus"})

@@ -51,7 +51,7 @@ def test_listings_are_an_h_feed_of_entries(author, visitor, post, path, name):
     assert props["name"] == ["Hello <world>"]
     assert props["url"] == [f"http://localhost{author.url_of(post)}"]
     assert props["published"] == ["2024-07-04T12:00:00+0200"]  # in the blog's zone, whole seconds
-    assert sorted(props["category"]) == ["Python", "news"]
+    assert sorted(props["category"]) == ["Python", "Uncategorized", "news"]  # categories and tags
 
 
 def test_datetime_attributes_have_whole_seconds_and_an_offset(app, author, visitor, post):
@@ -73,7 +73,7 @@ def test_post_page_is_one_h_entry_with_its_author(author, visitor, post):
     assert props["name"] == ["Hello <world>"]
     assert props["url"] == [author.url_of_external(post)]
     assert_whole_seconds(props["published"][0])
-    assert sorted(props["category"]) == ["Python", "news"]
+    assert sorted(props["category"]) == ["Python", "Uncategorized", "news"]  # categories and tags
     assert props["content"][0]["html"].strip() == "<p>Some <strong>text</strong>.</p>"
     (card,) = props["author"]
     assert card["type"] == ["h-card"]

@@ -39,8 +39,8 @@ def test_sitemap_lists_home_tags_and_published_posts_with_lastmod(app, author, v
     author.save("Old", "Edited", post_id=old.id, tags="news", publish_date="2024-01-02T10:00")
     entries = sitemap_entries(visitor)
     assert list(entries) == [
-        "http://localhost/", "http://localhost/tag/news/", "http://localhost/tag/rust/",
-        "http://localhost/2024/01/02/old/", "http://localhost/2024/02/03/new/",
+        "http://localhost/", "http://localhost/category/uncategorized/", "http://localhost/tag/news/",
+        "http://localhost/tag/rust/", "http://localhost/2024/01/02/old/", "http://localhost/2024/02/03/new/",
     ]
     # When each text last changed (a post written today and dated 2024 was written today).
     new = datetime.fromisoformat(entries["http://localhost/2024/02/03/new/"])
@@ -73,9 +73,9 @@ def test_large_sitemap_becomes_an_index_of_files(app, author, visitor):
                      "http://localhost/sitemap-3.xml"]
     pages = [list(sitemap_entries(visitor, f"/sitemap-{n}.xml")) for n in (1, 2, 3)]
     assert pages == [
-        ["http://localhost/", "http://localhost/tag/t/"],
-        ["http://localhost/2024/01/01/post-1/", "http://localhost/2024/01/02/post-2/"],
-        ["http://localhost/2024/01/03/post-3/"],
+        ["http://localhost/", "http://localhost/category/uncategorized/"],
+        ["http://localhost/tag/t/", "http://localhost/2024/01/01/post-1/"],
+        ["http://localhost/2024/01/02/post-2/", "http://localhost/2024/01/03/post-3/"],
     ]
     assert visitor.get("/sitemap-4.xml").status_code == 404
     assert visitor.get("/sitemap-0.xml").status_code == 404

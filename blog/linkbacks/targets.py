@@ -1,5 +1,5 @@
-"""Which of our own posts a URL points at: for links between our own posts (recorded without the
-network) and for the targets of incoming linkbacks. Tolerates http/https, a missing or extra
+"""Which of our own posts or pages a URL points at: for links between our own posts (recorded without
+the network) and for the targets of incoming linkbacks. Tolerates http/https, a missing or extra
 trailing slash, a fragment, old dates in the permalink (our own redirect), and old addresses of a
 post whose slug or date changed, or that went to the trash (blog/addresses.py)."""
 
@@ -13,7 +13,7 @@ from werkzeug.routing import RequestRedirect
 
 from ..addresses import resolve_permalink
 from ..extensions import db
-from ..models import Post
+from ..models import Post, PostKind
 from ..site_settings import get_setting
 
 
@@ -30,9 +30,13 @@ def is_own_url(url: str, hosts: set[str]) -> bool:
     return urlsplit(url).netloc.lower() in hosts
 
 
+# The endpoints that show one post or page, and the kind of row each shows.
+ENTRY_ENDPOINTS = {"public.post": PostKind.POST, "public.page": PostKind.PAGE}
+
+
 def find_own_post(url: str) -> Post | None:
-    """The post the permalink URL leads to (published there or moved, or gone: in the trash or
-    deleted), else the post of any other state with that slug (a draft), or None."""
+    """The post or page the permalink URL leads to (a post published there or moved, or gone: in the
+    trash or deleted), else the post or page of any other state with that slug (a draft), or None."""
     path = urlsplit(url).path or "/"
     adapter = current_app.url_map.bind("localhost")
     for candidate in dict.fromkeys((path, path.rstrip("/") + "/")):
@@ -46,7 +50,10 @@ def find_own_post(url: str) -> Post | None:
             found = resolve_permalink(**values)
             if found is not None:
                 return found.post
-            return db.session.execute(db.select(Post).filter_by(slug=values["slug"])).scalar_one_or_none()
+        if endpoint in ENTRY_ENDPOINTS:
+            return db.session.execute(
+                db.select(Post).filter_by(slug=values["slug"], kind=ENTRY_ENDPOINTS[endpoint])
+            ).scalar_one_or_none()
     return None
 
 

@@ -1,5 +1,5 @@
-"""The admin's writing desk: the posts list, the editor (draft, preview, publish, schedule), the
-preview of a draft, and the trash (move, restore, delete permanently, empty)."""
+"""The admin's writing desk: the posts and pages lists, the editor (draft, preview, publish, schedule)
+for both, the preview of a draft, and the trash (move, restore, delete permanently, empty)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from wtforms import ValidationError
 
 from .. import archive, posts_list, trash
 from ..auth import require_login
+from ..categories import all_categories, parse_category_names
 from ..extensions import csrf, db
-from ..forms import ImageUploadForm, PostForm
+from ..forms import ImageUploadForm, PageForm, PostForm
 from ..jobs import wake_jobs
 from ..linkbacks.outbox import STATUS_WORDS, delivery_summary, plan_notifications, resend
 from ..media.library import (
@@ -24,11 +25,12 @@ from ..media.library import (
     store_upload,
     upload_request_limit,
 )
-from ..models import Delivery, DeliveryMethod, Post, PostStatus, utcnow
+from ..models import Delivery, DeliveryMethod, Post, PostKind, PostStatus, utcnow
+from ..pages import all_pages
 from ..permalinks import local_path_or_none, local_time, post_url
 from ..posts import PostInput, PostIsGone, SlugTaken, count_comments_under, preview_post, save_post
 from ..site_settings import blog_timezone, get_setting
-from ..templating import format_datetime
+from ..templating import edit_url, format_datetime
 
 bp = Blueprint("editor", __name__, url_prefix="/admin")
 
@@ -64,21 +66,27 @@ def posts():
 @bp.route("/posts/new", methods=["GET", "POST"])
 @csrf.exempt
 def new_post():
-    return _edit(None)
+    return _edit(None, PostKind.POST)
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @csrf.exempt
 def edit_post(post_id):
     post = _post_or_404(post_id)
+    if post.is_page:
+        return redirect(url_for("editor.edit_page", post_id=post.id), code=_SAME_METHOD[request.method])
+    return _edit_unless_trashed(post, PostKind.POST)
+
+
+def _edit_unless_trashed(post: Post, kind: str):
     if post.is_trashed and request.method == "GET":  # as WordPress: restore it first
         flash(f"“{post.title}” is in the trash. Restore it to edit it.", "error")
         return redirect(url_for("editor.posts", status="trash"))
-    return _edit(post)  # a save sent from an editor left open is refused there, its text shown again
+    return _edit(post, kind)  # a save sent from an editor left open is refused there, its text shown again
 
 
 def _post_or_404(post_id: int) -> Post:
-    """The post, in any state but deleted (a tombstone is nothing the owner can act on)."""
+    """The post or page, in any state but deleted (a tombstone is nothing the owner can act on)."""
     post = db.get_or_404(Post, post_id)
     if post.status == PostStatus.DELETED:
         abort(404)
@@ -91,94 +99,137 @@ def _undoable(post_id: int | None) -> Post | None:
     return post if post is not None and post.is_trashed else None
 
 
-def _form_for(post: Post | None) -> PostForm:
+# A post opened at a page's editor address, or the other way round, goes to its own; a form sent
+# there is sent on (307 keeps the method and body).
+_SAME_METHOD = {"GET": 302, "POST": 307}
+
+
+@bp.get("/pages")
+def pages():
+    rows = all_pages()
+    return render_template("editor/pages.html", pages=rows, counts=archive.approved_counts([p.id for p in rows]))
+
+
+@bp.route("/pages/new", methods=["GET", "POST"])
+@csrf.exempt
+def new_page():
+    return _edit(None, PostKind.PAGE)
+
+
+@bp.route("/pages/<int:post_id>/edit", methods=["GET", "POST"])
+@csrf.exempt
+def edit_page(post_id):
+    post = _post_or_404(post_id)
+    if not post.is_page:
+        return redirect(url_for("editor.edit_post", post_id=post.id), code=_SAME_METHOD[request.method])
+    return _edit_unless_trashed(post, PostKind.PAGE)
+
+
+def _form_for(post: Post | None, kind: str) -> PostForm:
+    form_class = PageForm if kind == PostKind.PAGE else PostForm
     if request.method == "POST":
-        return PostForm()
-    if post is None:
-        return PostForm(
+        form = form_class()
+    elif post is None:
+        form = form_class(
             allow_comments=get_setting("default_comment_status"),
             allow_pings=get_setting("default_ping_status"),
         )
-    return PostForm(
-        title=post.title,
-        body=post.body_markdown,
-        tags=", ".join(t.name for t in post.tags),
-        slug=post.slug,
-        publish_date=local_time(post.published_at).replace(tzinfo=None) if post.published_at else None,
-        allow_comments=post.allow_comments,
-        allow_pings=post.allow_pings,
-        trackback_urls=post.trackback_urls,
-    )
+    else:
+        form = form_class(
+            title=post.title,
+            body=post.body_markdown,
+            tags=", ".join(t.name for t in post.tags),
+            categories=[c.id for c in post.categories],
+            slug=post.slug,
+            publish_date=local_time(post.published_at).replace(tzinfo=None) if post.published_at else None,
+            allow_comments=post.allow_comments,
+            allow_pings=post.allow_pings,
+            trackback_urls=post.trackback_urls,
+            menu_order=post.menu_order,
+        )
+    if kind == PostKind.POST:
+        form.categories.choices = [(c.id, c.name) for c in all_categories()]
+        if request.method == "GET" and post is None:
+            form.categories.data = [c.id for c in all_categories() if c.is_default]
+    return form
 
 
-def _input_from(form: PostForm) -> PostInput:
+def _input_from(form: PostForm, kind: str) -> PostInput:
     date = form.publish_date.data
-    return PostInput(
+    data = PostInput(
         title=form.title.data.strip(),
         body=form.body.data or "",
-        tags=form.tags.data or "",
         slug=(form.slug.data or "").strip(),
         publish_date=date.replace(tzinfo=blog_timezone()).astimezone(UTC) if date else None,
         allow_comments=form.allow_comments.data,
         allow_pings=form.allow_pings.data,
         trackback_urls=form.trackback_urls.data or "",
+        kind=kind,
     )
+    if kind == PostKind.PAGE:
+        data.menu_order = form.menu_order.data or 0
+    else:
+        data.tags = form.tags.data or ""
+        names = dict(form.categories.choices)
+        data.categories = [names[i] for i in form.categories.data] + parse_category_names(form.new_category.data or "")
+    return data
 
 
-def _edit(post: Post | None):
+def _edit(post: Post | None, kind: str):
     if request.mimetype == "multipart/form-data":
         # The form may carry an image ("Upload image"): the body may be that much bigger, while each
         # text field stays within MAX_CONTENT_LENGTH (werkzeug's per-field limit), as a plain form's does.
         request.max_content_length = upload_request_limit()
         request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
-    form = _form_for(post)
+    form = _form_for(post, kind)
     upload = ImageUploadForm(prefix="upload", meta={"csrf": False})
     action = request.form.get("action", "draft")
     if request.method == "POST" and action == "upload":
-        return _upload_image(form, upload, post)
+        return _upload_image(form, upload, post, kind)
     if request.method == "POST" and upload.image.data and upload.image.data.filename:
         upload.image.errors = ["You chose an image but did not press Upload. Choose it again and press Upload, "
                                "or save without it."]
-        return _render_editor(form, post, upload=upload, status=400)
+        return _render_editor(form, post, kind, upload=upload, status=400)
     if request.method == "GET" or not form.validate():
-        return _render_editor(form, post, upload=upload, status=400 if request.method == "POST" else 200)
-    data = _input_from(form)
+        return _render_editor(form, post, kind, upload=upload, status=400 if request.method == "POST" else 200)
+    data = _input_from(form, kind)
     if action == "preview":
-        return _render_editor(form, post, preview=preview_post(data, current_user, post), upload=upload)
+        return _render_editor(form, post, kind, preview=preview_post(data, current_user, post), upload=upload)
     try:
         saved = save_post(post, data, publish=action == "publish", author=current_user)
     except SlugTaken as error:
         form.slug.errors = [*form.slug.errors, str(error)]
-        return _render_editor(form, post, upload=upload, status=400)
+        return _render_editor(form, post, kind, upload=upload, status=400)
     except PostIsGone as error:  # trashed in another tab meanwhile: the text typed is shown again
         flash(f"Not saved: {error} Your text is below, to copy.", "error")
-        return _render_editor(form, post, upload=upload, status=409)
+        return _render_editor(form, post, kind, upload=upload, status=409)
     wake_jobs()
     flash(_saved_message(saved), "success")
-    return redirect(url_for("editor.edit_post", post_id=saved.id))
+    return redirect(edit_url(saved))
 
 
-def _upload_image(form: PostForm, upload: ImageUploadForm, post: Post | None):
+def _upload_image(form: PostForm, upload: ImageUploadForm, post: Post | None, kind: str):
     """The editor's Upload button (used without JavaScript): the image is stored and its Markdown
     added at the end of Content; the page comes back with everything typed, the post not yet saved."""
     try:
         validate_csrf(form.csrf_token.data)
     except ValidationError:
         form.csrf_token.errors = ["The form's security token was missing or wrong."]
-        return _render_editor(form, post, upload=upload, status=400)
+        return _render_editor(form, post, kind, upload=upload, status=400)
     try:
         result = store_upload(upload.image.data, upload.alt_text.data, current_user)
     except ImageRejected as error:
         (upload.alt_text if isinstance(error, AltTextRejected) else upload.image).errors = [str(error)]
-        return _render_editor(form, post, upload=upload, status=error.status)
+        return _render_editor(form, post, kind, upload=upload, status=error.status)
     form.body.data = append_markdown(form.body.data, result.markdown)
     upload.alt_text.data = ""
-    return _render_editor(form, post, upload=upload, uploaded=result)
+    return _render_editor(form, post, kind, upload=upload, uploaded=result)
 
 
 def _render_editor(
     form: PostForm,
     post: Post | None,
+    kind: str,
     preview: Post | None = None,
     status: int = 200,
     upload: ImageUploadForm | None = None,
@@ -194,6 +245,7 @@ def _render_editor(
             "editor/edit_post.html", form=form, post=post, preview=preview, plan=plan, now=utcnow(),
             deliveries=deliveries, status_words=STATUS_WORDS, uploaded=uploaded,
             upload=upload or ImageUploadForm(prefix="upload", meta={"csrf": False}),
+            noun="page" if kind == PostKind.PAGE else "post",
         ),
         status,
     )
@@ -207,7 +259,7 @@ def resend_all(post_id):
     count = resend([d for d in post.deliveries if d.method != DeliveryMethod.SELF])
     wake_jobs()
     flash(f"{count} linkback{'s' if count != 1 else ''} queued to be sent again.", "success")
-    return redirect(url_for("editor.edit_post", post_id=post.id) + "#linkbacks")
+    return redirect(edit_url(post) + "#linkbacks")
 
 
 @bp.post("/posts/<int:post_id>/linkbacks/<int:delivery_id>/resend")
@@ -221,14 +273,15 @@ def resend_one(post_id, delivery_id):
     wake_jobs()
     flash(f"Queued to be sent again: {delivery.target}", "success")
     back = local_path_or_none(request.form.get("back"))  # the dashboard's Resend returns there
-    return redirect(back or url_for("editor.edit_post", post_id=post_id) + "#linkbacks")
+    return redirect(back or edit_url(delivery.post) + "#linkbacks")
 
 
 def _saved_message(post: Post) -> str:
+    noun = "Page" if post.is_page else "Post"
     if post.is_published:
-        return f"Post published. It is at {post_url(post)}"
+        return f"{noun} published. It is at {post_url(post)}"
     if post.is_scheduled:
-        return f"Post scheduled for {format_datetime(post.published_at)}."
+        return f"{noun} scheduled for {format_datetime(post.published_at)}."
     return "Draft saved."
 
 
@@ -269,6 +322,8 @@ def move_to_trash(post_id):
         abort(404)
     wake_jobs()
     flash(outcome.message, "success" if outcome.changed else "info")
+    if db.session.get(Post, post_id).is_page:  # a page goes back to the Pages list (the Trash has its Restore)
+        return redirect(url_for("editor.pages"))
     # The list then offers Undo for this post (a Restore form), as WordPress's notice does.
     return redirect(url_for("editor.posts", **_list_args(**({"trashed": post_id} if outcome.changed else {}))))
 

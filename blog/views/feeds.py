@@ -1,11 +1,12 @@
-"""The feeds: posts, a tag's posts, all comments, one post's comments; each in Atom (the plain
-address) and RSS 2.0 (…/rss2/), answered with an ETag and Last-Modified, and 304 when unchanged."""
+"""The feeds: posts, a tag's or a category's posts, all comments, one post's or page's comments; each
+in Atom (the plain address) and RSS 2.0 (…/rss2/), answered with an ETag and Last-Modified, and 304
+when unchanged."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, request, url_for
 
-from .. import archive
+from .. import archive, categories, pages
 from ..addresses import AddressState, resolve_permalink
 from ..feeds import FeedDocument, FeedFormat, discussion_feed, posts_feed
 from ..http_caching import conditional
@@ -44,6 +45,15 @@ def tag(slug, fmt):
     return feed_response(posts_feed(FeedFormat(fmt), found))
 
 
+@bp.get("/category/<slug>/feed/", defaults=ATOM)
+@bp.get("/category/<slug>/feed/" + FORMATS)
+def category(slug, fmt):
+    found = categories.find_category(slug)
+    if found is None or not categories.has_published_posts(found):
+        abort(404)  # as the category page: one only drafts use is not shown
+    return feed_response(posts_feed(FeedFormat(fmt), category=found))
+
+
 @bp.get("/comments/feed/", defaults=ATOM)
 @bp.get("/comments/feed/" + FORMATS)
 def comments(fmt):
@@ -61,6 +71,15 @@ def post_comments(year, month, day, slug, fmt):
     if found.state == AddressState.MOVED:
         return redirect(url_for("feeds.post_comments", fmt=fmt, **permalink_values(found.post)), code=301)
     return feed_response(discussion_feed(FeedFormat(fmt), found.post))
+
+
+@bp.get("/<slug>/feed/", defaults=ATOM)
+@bp.get("/<slug>/feed/" + FORMATS)
+def page_comments(slug, fmt):
+    found = pages.find_published_page(slug)
+    if found is None:
+        abort(404)
+    return feed_response(discussion_feed(FeedFormat(fmt), found))
 
 
 def named_feed(name: str) -> Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import escape
 
+from .. import pages
 from ..addresses import AddressState, resolve_permalink
 from ..extensions import csrf
 from ..jobs import wake_jobs
@@ -76,7 +77,19 @@ def trackback(year, month, day, slug):
         return trackback_reply("No such post here.", 404)
     if found.state == AddressState.GONE:
         return trackback_reply("This post has been deleted.", 410)
-    post = found.post
+    return _trackback(found.post)
+
+
+@bp.route("/<slug>/trackback/", methods=["GET", "POST"])
+@csrf.exempt
+def page_trackback(slug):
+    page = pages.find_published_page(slug)
+    if page is None:
+        return trackback_reply("No such page here.", 404)
+    return _trackback(page)
+
+
+def _trackback(post):
     if request.method == "GET":
         text = (
             f"This is the TrackBack URL of “{post.title}”. Blogs that link to the post send their "

@@ -1,11 +1,12 @@
-"""What readers see: home, posts with their comments, tag and month archives (feeds: views/feeds.py)."""
+"""What readers see: home, posts and pages with their comments, tag, category and month archives
+(feeds: views/feeds.py)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 
-from .. import archive
+from .. import archive, categories, pages
 from ..addresses import AddressState, resolve_permalink
 from ..comments import (
     CommentInput,
@@ -190,6 +191,25 @@ def tag(slug, page):
     )
 
 
+@bp.get("/category/<slug>/", defaults={"page": 1})
+@bp.get("/category/<slug>/page/<int:page>/")
+def category(slug, page):
+    found = categories.find_category(slug)
+    if found is None:
+        abort(404)
+    pagination = archive.newest_posts(page, get_setting("posts_per_page"), category=found)
+    if not pagination.items:
+        abort(404)
+    return render_template(
+        "public/category.html",
+        category=found,
+        pagination=pagination,
+        counts=archive.approved_counts([p.id for p in pagination.items]),
+        page_endpoint="public.category",
+        page_args={"slug": slug},
+    )
+
+
 @bp.get("/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/")
 def month(year, month):
     posts = archive.posts_in_month(year, month)
@@ -206,3 +226,15 @@ def month(year, month):
 @bp.get("/archives/")
 def archives():
     return render_template("public/archives.html", months=archive.archive_months())
+
+
+# Last, and without strict slashes: /about and /about/ both reach a page (the first redirected), and
+# any other one-segment address is a plain 404 here rather than a redirect to a 404.
+@bp.get("/<slug>/", strict_slashes=False)
+def page(slug):
+    found = pages.find_published_page(slug)
+    if found is None:
+        abort(404)
+    if not request.path.endswith("/"):
+        return redirect(post_url(found), code=301)
+    return render_post(found, CommentForm())
