@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .extensions import db
-from .models import Post, PostAddress, PostStatus, utcnow
+from .models import Post, PostAddress, PostKind, PostStatus, utcnow
 from .permalinks import permalink_values
 
 
@@ -43,7 +43,7 @@ def resolve_permalink(year: int, month: int, day: int, slug: str) -> AddressMatc
     the URL is not the post's: 301); else None (404)."""
     values = _values_of(year, month, day, slug)
     live = db.session.execute(
-        db.select(Post).filter(Post.slug == slug, Post.status == PostStatus.PUBLISHED)
+        db.select(Post).filter(Post.slug == slug, Post.status == PostStatus.PUBLISHED, Post.kind == PostKind.POST)
     ).scalar_one_or_none()
     if live is not None and permalink_values(live) == values:
         return AddressMatch(live, AddressState.LIVE)

@@ -159,13 +159,19 @@ def test_editing_a_page_at_the_post_address_goes_to_the_page_editor(author):
     assert "<h1>Edit page</h1>" in html and 'href="/about/">View page</a>' in html
 
 
-def test_deleting_a_page_takes_it_out_of_the_navigation(app, author, visitor):
+def test_a_page_moved_to_the_trash_leaves_the_navigation_and_comes_back_on_restore(app, author, visitor):
     page = author.publish_page("About")
-    token = csrf_token(author.client, f"/admin/posts/{page.id}/delete")
-    response = author.client.post(f"/admin/posts/{page.id}/delete", data={"csrf_token": token})
+    token = csrf_token(author.client, "/admin/pages")
+    response = author.client.post(f"/admin/posts/{page.id}/trash", data={"csrf_token": token})
     assert response.headers["Location"].endswith("/admin/pages")
     assert visitor.get("/about/").status_code == 404
     assert "About" not in nav_titles(visitor.get("/").get_data(as_text=True))
+    assert ">About</a>" not in author.client.get("/admin/pages").get_data(as_text=True)
+    assert "About" in author.client.get("/admin/posts?status=trash").get_data(as_text=True)
+    token = csrf_token(author.client, "/admin/posts?status=trash")
+    author.client.post(f"/admin/posts/{page.id}/restore", data={"csrf_token": token})
+    assert visitor.get("/about/").status_code == 200
+    assert "About" in nav_titles(visitor.get("/").get_data(as_text=True))
 
 
 # --- bad input -------------------------------------------------------------------------------------

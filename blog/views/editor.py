@@ -292,7 +292,7 @@ def preview(post_id):
     if post.is_published:
         return redirect(post_url(post))
     if post.published_at is None:  # an undated draft shows the date publishing now would give it
-        post.tags, post.author  # noqa: B018 - loaded before it leaves the session
+        post.tags, post.categories, post.author  # noqa: B018 - loaded before it leaves the session
         db.session.expunge(post)
         post.published_at = utcnow()
     return (
