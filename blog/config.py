@@ -116,3 +116,8 @@ MAIL_RETRY_MAX_SECONDS = 3600
 # The spam filter gives no verdict (sends nothing to spam, holds nothing) until the owner's decisions
 # have taught it at least this many spam items and as many legitimate ones.
 SPAM_FILTER_MIN_EXAMPLES = 10
+
+# Search (blog/search.py): how much of what is typed in the search box is read; the rest is left out,
+# and the results page says so.
+SEARCH_MAX_QUERY_CHARS = 200
+SEARCH_MAX_TERMS = 20

@@ -15,7 +15,7 @@ from .feed_ids import mint_post_feed_id
 from .linkbacks.outbox import queue_deliveries
 from .models import Comment, CommentKind, Post, PostStatus, Tag, User, utcnow
 from .permalinks import post_url
-from .rendering import render_markdown
+from .post_text import render_post_text
 
 SLUG_MAX_CHARS = 190
 TITLE_MAX_CHARS = 250  # posts.title; the editor refuses a longer one rather than cutting it
@@ -101,6 +101,19 @@ def choose_slug(wanted: str, title: str, post: Post | None = None) -> str:
     return slug
 
 
+def set_post_text(post: Post, source: str) -> None:
+    """Store the post's Markdown with everything derived from it: the one place a post's text is
+    rendered, so its HTML, excerpt and searchable text never disagree."""
+    text = render_post_text(source)
+    post.body_markdown = source
+    post.body_html = text.body_html
+    post.body_text = text.body_text
+    post.excerpt_html = text.excerpt_html
+    post.excerpt_text = text.excerpt_text
+    post.has_more = text.has_more
+    post.more_link_text = text.more_link_text
+
+
 def _content_changes(post: Post, data: PostInput, tags: list[Tag]) -> bool:
     """Whether saving changes what a reader of the entry sees: its title, text or tags (not its
     switches, slug or date)."""
@@ -128,8 +141,7 @@ def save_post(
         post.content_updated_at = now
     post.title = data.title
     post.slug = slug
-    post.body_markdown = data.body
-    post.body_html = render_markdown(data.body)
+    set_post_text(post, data.body)
     post.tags = tags
     post.allow_comments = data.allow_comments
     post.allow_pings = data.allow_pings
@@ -163,8 +175,6 @@ def preview_post(data: PostInput, author: User, post: Post | None = None) -> Pos
         id=post.id if post else None,
         title=data.title,
         slug=make_slug(data.slug or data.title) or "post",
-        body_markdown=data.body,
-        body_html=render_markdown(data.body),
         status=PostStatus.DRAFT,
         published_at=data.publish_date or (post.published_at if post else None) or utcnow(),
         author_id=author.id,
@@ -172,6 +182,7 @@ def preview_post(data: PostInput, author: User, post: Post | None = None) -> Pos
         allow_pings=data.allow_pings,
         trackback_urls=data.trackback_urls,
     )
+    set_post_text(preview, data.body)
     preview.author = author
     preview.tags = [Tag(name=name, slug=make_slug(name, max_length=120) or "tag") for name in parse_tags(data.tags)]
     return preview
