@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 import markdown
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from .rendering import MARKDOWN_CONFIG, MARKDOWN_EXTENSIONS, html_to_text, sanitize_html
 
@@ -67,3 +67,13 @@ def first_words(text: str, count: int = EXCERPT_WORDS) -> str:
     if len(words) <= count:
         return " ".join(words)
     return " ".join(words[:count]) + EXCERPT_MORE
+
+
+def continue_reading_html(post, url: str) -> Markup:
+    """The link from a post's excerpt to the rest of it (listings and feeds): to the <!--more-->
+    anchor when the post has one, in the marker's own words when it gives some; the post's title,
+    visually hidden, tells links to different posts apart."""
+    words = post.more_link_text or "Continue reading"
+    return Markup('<p class="more-link"><a href="{}{}">{}<span class="visually-hidden"> “{}”</span> →</a></p>').format(
+        url, "#more" if post.has_more else "", words, post.title
+    )

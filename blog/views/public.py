@@ -119,6 +119,7 @@ def render_post(post: Post, form: CommentForm, status: int = 200):
             post=post,
             discussion=discussion,
             counts=archive.approved_counts([post.id])[post.id],
+            neighbours=archive.adjacent_posts(post),
             form=form,
             comments_open=comments_open,
             replying_to=replying_to,
