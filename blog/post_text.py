@@ -19,9 +19,11 @@ MORE_TEXT_MAX_CHARS = 250
 # made, where it is still a comment only when typed as HTML: inside code it has become &lt;!--more.
 MORE_MARKER = re.compile(r"<!--more(.*?)?-->", re.DOTALL)
 MORE_ANCHOR = '<span id="more"></span>'
-# Characters search marks its matches with (blog/search.py); never part of a post's text.
-HIGHLIGHT_START, HIGHLIGHT_STOP = "\ue000", "\ue001"
-_NOT_TEXT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{HIGHLIGHT_START}{HIGHLIGHT_STOP}]")
+# Characters search marks its matches with, and stands in for < and > while PostgreSQL's ts_headline
+# reads the text (its parser drops anything that looks like a tag) (blog/search.py): private-use
+# characters, never part of a post's text.
+HIGHLIGHT_START, HIGHLIGHT_STOP, LESS_THAN, GREATER_THAN = "\ue000", "\ue001", "\ue002", "\ue003"
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ue000-\ue003]")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from .extensions import db
 from .models import Post, PostStatus
-from .post_text import HIGHLIGHT_START, HIGHLIGHT_STOP
+from .post_text import GREATER_THAN, HIGHLIGHT_START, HIGHLIGHT_STOP, LESS_THAN
 from .search_index import FTS_TABLE, PG_COLUMN, PG_CONFIG
 
 TITLE_WEIGHT = 10.0  # bm25 weight of a word in the title against one in the text (SQLite)
@@ -87,7 +87,8 @@ def parse_query(text: str, max_chars: int = 200, max_terms: int = 20) -> SearchQ
         is_phrase = phrase is not None
         value = " ".join(phrase.split()) if is_phrase else word
         if not is_phrase and value.casefold() in ("or", "and"):
-            pending_or = value.casefold() == "or" and bool(terms)
+            # "a or b" joins two words to look for; an "or" after a left-out word means nothing
+            pending_or = value.casefold() == "or" and bool(terms) and not terms[-1].excluded
             continue
         if not re.search(r"\w", value):
             continue
@@ -175,13 +176,13 @@ def search_posts(text: str, page: int = 1, per_page: int = 10, max_chars: int = 
 
 def marked_html(text: str) -> Markup:
     """Text as HTML: escaped, the engine's match marks turned into <mark> elements."""
-    html = str(escape(text or ""))
+    html = str(escape((text or "").replace(LESS_THAN, "<").replace(GREATER_THAN, ">")))
     return Markup(html.replace(HIGHLIGHT_START, "<mark>").replace(HIGHLIGHT_STOP, "</mark>"))
 
 
 def _marked_title(title: str, highlighted: str) -> Markup:
-    if HIGHLIGHT_START in title or HIGHLIGHT_STOP in title:  # typed by the author: marks would not pair
-        return Markup(escape(title.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_STOP, "")))
+    if any(mark in title for mark in (HIGHLIGHT_START, HIGHLIGHT_STOP, LESS_THAN, GREATER_THAN)):
+        return Markup(escape(title))  # typed by the author: the marks would not pair
     return marked_html(highlighted)
 
 
@@ -224,13 +225,18 @@ class _TsVector:
             self.vector.op("@@")(tsquery)
         )
 
+    @staticmethod
+    def tagless(column):
+        """The text with < and > stood in for, so that ts_headline keeps "<script>" typed in a post."""
+        return sa.func.translate(column, "<>", LESS_THAN + GREATER_THAN)
+
     def highlights(self, query: SearchQuery, ids: list[int]) -> dict[int, tuple[str, str]]:
         tsquery = self.tsquery(query)
         rows = db.session.execute(
             sa.select(
                 Post.id,
-                sa.func.ts_headline(self.config, Post.title, tsquery, PG_TITLE_HEADLINE),
-                sa.func.ts_headline(self.config, Post.body_text, tsquery, PG_HEADLINE),
+                sa.func.ts_headline(self.config, self.tagless(Post.title), tsquery, PG_TITLE_HEADLINE),
+                sa.func.ts_headline(self.config, self.tagless(Post.body_text), tsquery, PG_HEADLINE),
             ).where(Post.id.in_(ids))
         )
         return {row[0]: (row[1], row[2]) for row in rows}
