@@ -222,7 +222,7 @@ class GeneralSettingsForm(FlaskForm):
             raise ValidationError(f"{SITE_URL_MESSAGE} (without ? or #).")
 
 
-FULL_OR_EXCERPT = [("full", "Full text"), ("excerpt", "Excerpt")]
+FULL_OR_EXCERPT = [SelectChoice("full", "Full text"), SelectChoice("excerpt", "Excerpt")]
 
 
 class ReadingSettingsForm(FlaskForm):

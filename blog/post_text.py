@@ -53,7 +53,7 @@ def post_text_from_html(html: str) -> PostText:
         excerpt_html = f"<p>{escape(excerpt_text)}</p>" if excerpt_text else ""
         return PostText(body_html, body_text, excerpt_html, excerpt_text, False, "")
     body_html = sanitize_html(html[: marker.start()] + MORE_ANCHOR + html[marker.end():])
-    excerpt_html = sanitize_html(html[: marker.start()])  # nh3 closes what the cut left open
+    excerpt_html = sanitize_html(html[: marker.start()]).strip()  # nh3 closes what the cut left open
     link_text = " ".join(plain_text(marker.group(1) or "").split())[:MORE_TEXT_MAX_CHARS]
     return PostText(body_html, plain_text(body_html), excerpt_html, plain_text(excerpt_html), True, link_text)
 
