@@ -74,7 +74,8 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
     main_id = save("A post with every kind of response", body, tags="linkbacks, testing",
                    trackback_urls="https://example.net/trackback/")
     for number in range(12):  # enough for a second home page
-        save(f"Older post {number}", f"Text of post {number}.", tags="testing")
+        fold = "\n\n<!--more Read on-->\n\nThe rest." if number == 11 else ""  # a Continue reading link
+        save(f"Older post {number}", f"Text of post {number}.{fold}", tags="testing")
     draft_id = save("A draft", "Not yet.", action="draft")
     future = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     save("A scheduled post", "Soon.", action="publish", publish_date=future)
@@ -137,6 +138,11 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("tag", "/tag/linkbacks/", "reader"),
         Page("month", month_path, "reader"),
         Page("archives", "/archives/", "reader"),
+        Page("search", "/search/", "reader"),
+        Page("search results", "/search/?q=post", "reader"),
+        Page("search results, page 2", "/search/?q=post&page=2", "reader"),
+        Page("search results, none", "/search/?q=nothing-matches-this", "reader"),
+        Page("search results, nothing to search for", "/search/?q=%F0%9F%98%80", "reader"),
         Page("not found", "/no/such/page/", "reader"),
         Page("webmention status, accepted", "/webmention/token-reply", "reader"),
         Page("webmention status, queued", "/webmention/token-queued", "reader"),
@@ -153,6 +159,7 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("moderation queue, pingbacks", "/admin/comments/?status=all&kind=pingback", "owner"),
         Page("edit comment", f"/admin/comments/{pending_id}/edit", "owner"),
         Page("settings, general", "/admin/settings/general", "owner"),
+        Page("settings, reading", "/admin/settings/reading", "owner"),
         Page("settings, discussion", "/admin/settings/discussion", "owner"),
         Page("settings, apply defaults", "/admin/settings/discussion/apply-defaults", "owner"),
     ]
@@ -192,7 +199,10 @@ def form_pages(app, blog: FilledBlog, owner, reader) -> dict[str, str]:
         "tags": "", "slug": "", "publish_date": "not a date", "trackback_urls": "not a url"})
     answers["settings, general errors"] = owner.post("/admin/settings/general", data={
         "csrf_token": csrf_token(owner, "/admin/settings/general"), "blog_title": "", "tagline": "",
-        "site_url": "ftp://nowhere", "posts_per_page": "0", "timezone": "Mars/Olympus"})
+        "site_url": "ftp://nowhere", "timezone": "Mars/Olympus"})
+    answers["settings, reading errors"] = owner.post("/admin/settings/reading", data={
+        "csrf_token": csrf_token(owner, "/admin/settings/reading"), "posts_per_page": "0", "posts_per_rss": "101",
+        "rss_use_excerpt": "neither", "home_use_excerpt": ""})
     html = {name: response.get_data(as_text=True) for name, response in answers.items()}
     for name, response in answers.items():
         assert response.status_code in (200, 400, 401, 409, 422), f"{name}: {response.status_code}"
