@@ -148,7 +148,9 @@ def search_posts(text: str, page: int = 1, per_page: int = 10, max_chars: int = 
     if not query.is_searchable:
         return results
     engine = _SQLITE if db.engine.dialect.name == "sqlite" else _POSTGRESQL
-    matches = engine.ranked_matches(query).subquery()
+    # Matched first, then joined: left to itself SQLite's planner would walk the posts and run the
+    # full-text query once for each of them.
+    matches = engine.ranked_matches(query).cte("matches").prefix_with("MATERIALIZED")
     found = db.select(Post.id).join(matches, matches.c.id == Post.id).where(searchable())
     ranked = (
         found.add_columns(sa.func.count().over().label("total"))

@@ -233,3 +233,41 @@ def test_parallel_searches_while_posts_are_edited(app, author, live_server):
         titles = {hit.post.title for hit in search_posts("tern", per_page=50).hits}
         assert titles == {f"Tern {p.id} edit 3" for p in posts}
         assert db.session.execute(db.select(db.func.count(Post.id))).scalar_one() == 10
+
+
+def test_upgrade_stores_excerpts_and_indexes_existing_posts(tmp_path, monkeypatch):
+    """A blog from before search: the migration renders each post's text again (the more marker's
+    anchor, excerpt, plain text), indexes the published ones only, and keeps the feed size it had."""
+    import sqlalchemy as sa
+    from blog_testing import database_uri
+    from flask_migrate import upgrade
+
+    from blog import create_app
+
+    monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "inst"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_uri(tmp_path, "old")})
+    with app.app_context():
+        upgrade(revision="c5f1a9e3d7b2")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO users (id, username, email, password_hash, created_at) "
+                                 "VALUES (1, 'old', 'old@example.com', 'x', '2020-01-01 00:00:00')"))
+            conn.execute(sa.text("INSERT INTO settings (key, value) VALUES ('posts_per_page', '5')"))
+            for id_, title, body, status in [(1, "Puffins", "Puffins nest.\n\n<!--more-->\n\nOn cliffs.", "published"),
+                                             (2, "Secret puffins", "Puffins, not yet.", "draft")]:
+                conn.execute(sa.text(
+                    "INSERT INTO posts (id, title, slug, body_markdown, body_html, status, published_at, created_at, "
+                    "updated_at, content_updated_at, author_id, allow_comments, allow_pings, trackback_urls) VALUES "
+                    "(:id, :title, :slug, :body, '<p>old</p>', :status, '2020-01-02 10:00:00', '2020-01-02 10:00:00', "
+                    "'2020-01-02 10:00:00', '2020-01-02 10:00:00', 1, TRUE, TRUE, '')"
+                ), {"id": id_, "title": title, "slug": f"p{id_}", "body": body, "status": status})
+        upgrade()
+        row = db.session.get(Post, 1)
+        assert (row.excerpt_text, row.has_more, row.body_text) == ("Puffins nest.", True, "Puffins nest. On cliffs.")
+        assert '<span id="more"></span>' in row.body_html
+        assert [hit.post.title for hit in search_posts("puffins").hits] == ["Puffins"]
+        assert [hit.post.title for hit in search_posts("cliffs").hits] == ["Puffins"]
+        from blog.site_settings import get_settings
+
+        assert get_settings()["posts_per_rss"] == 5
+        db.session.remove()
+        db.engine.dispose()
