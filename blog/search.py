@@ -170,7 +170,9 @@ def search_posts(text: str, page: int = 1, per_page: int = 10, max_chars: int = 
     ).scalars()}
     marked = engine.highlights(query, ids)
     for post_id in ids:
-        post = posts[post_id]
+        post = posts.get(post_id)
+        if post is None:  # deleted between the two queries (PostgreSQL reads each at its own moment)
+            continue
         title, excerpt = marked.get(post_id, (post.title, post.excerpt_text))
         results.hits.append(SearchHit(post, _marked_title(post.title, title), marked_html(excerpt)))
     return results

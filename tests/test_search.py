@@ -201,8 +201,8 @@ def test_search_query_is_read_as_websearch_syntax_and_quoted_for_fts5():
 
 
 def test_parallel_searches_while_posts_are_edited(app, author, live_server):
-    """Readers search a served blog from eight threads while the author keeps editing: every answer is
-    a results page, and never shows a draft."""
+    """Readers search a served blog from eight threads while the author keeps editing, publishing and
+    deleting: every answer is a results page, and never shows a draft."""
     posts = [author.publish(f"Tern {n}", "A tern over the sea.") for n in range(6)]
     errors: list[str] = []
     stop = threading.Event()
@@ -224,6 +224,9 @@ def test_parallel_searches_while_posts_are_edited(app, author, live_server):
             for post in posts:
                 author.save(f"Tern {post.id} edit {round_}", "A tern over the sea, again.", post_id=post.id)
             author.save("Draft tern", "A tern over the sea.", action="draft")
+            passing = author.publish(f"Passing tern {round_}", "A tern over the sea, briefly.")
+            response = author.client.post(f"/admin/posts/{passing.id}/delete", data={"csrf_token": author.token()})
+            assert response.status_code == 302
     finally:
         stop.set()
         for thread in threads:
