@@ -274,3 +274,18 @@ def test_upgrade_stores_excerpts_and_indexes_existing_posts(tmp_path, monkeypatc
         assert get_settings()["posts_per_rss"] == 5
         db.session.remove()
         db.engine.dispose()
+
+
+def test_reader_searches_from_the_header_box_in_a_browser(author, live_server, browser):
+    author.publish("Kestrel", "A small falcon that hovers.")
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/")
+    box = page.get_by_role("search").get_by_role("searchbox", name="Search this blog")
+    box.fill("hovers")
+    box.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Search results for “hovers”")
+    expect(page.locator(".search-result mark")).to_have_text("hovers")
+    page.get_by_role("link", name="Kestrel").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kestrel")
