@@ -85,6 +85,26 @@ def find_published_post(slug: str) -> Post | None:
     return db.session.execute(published().filter(Post.slug == slug)).scalar_one_or_none()
 
 
+@dataclass(frozen=True)
+class Neighbours:
+    older: Post | None  # the previous post by date: rel="prev"
+    newer: Post | None  # the next one: rel="next"
+
+
+def adjacent_posts(post: Post) -> Neighbours:
+    """The published posts just before and just after this one by publish date (id breaks ties)."""
+    before = sa.or_(Post.published_at < post.published_at,
+                    sa.and_(Post.published_at == post.published_at, Post.id < post.id))
+    after = sa.or_(Post.published_at > post.published_at,
+                   sa.and_(Post.published_at == post.published_at, Post.id > post.id))
+    query = db.select(Post).filter(Post.status == PostStatus.PUBLISHED, Post.kind == PostKind.POST)
+    older = db.session.execute(
+        query.filter(before).order_by(Post.published_at.desc(), Post.id.desc()).limit(1)).scalar_one_or_none()
+    newer = db.session.execute(
+        query.filter(after).order_by(Post.published_at, Post.id).limit(1)).scalar_one_or_none()
+    return Neighbours(older, newer)
+
+
 def find_tag(slug: str) -> Tag | None:
     return db.session.execute(db.select(Tag).filter_by(slug=slug)).scalar_one_or_none()
 

@@ -150,3 +150,8 @@ PROFILE_PHOTO_MAX_PIXELS = 40_000_000
 PASSWORD_RESET_MAX_AGE_SECONDS = 3600
 PASSWORD_RESET_PER_ADDRESS_PER_HOUR = 5
 PASSWORD_RESET_PER_ACCOUNT_PER_HOUR = 3
+
+# Search (blog/search.py): how much of what is typed in the search box is read; the rest is left out,
+# and the results page says so.
+SEARCH_MAX_QUERY_CHARS = 200
+SEARCH_MAX_TERMS = 20

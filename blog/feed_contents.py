@@ -17,8 +17,8 @@ from .threads import REACTIONS
 
 
 def feed_size() -> int:
-    """How many items a feed holds (as many as a page of posts)."""
-    return get_setting("posts_per_page")
+    """How many items a feed holds (Settings -> Reading, "Syndication feeds show the most recent")."""
+    return get_setting("posts_per_rss")
 
 
 def entry_updated(post: Post) -> datetime:

@@ -24,7 +24,8 @@ from .feed_contents import (
 from .feed_ids import blog_started_at, comment_entry_id, comments_feed_id, post_comments_feed_id, post_entry_id
 from .models import Category, Comment, CommentKind, Post, Tag
 from .permalinks import absolute_url_for, comments_feed_url, post_url
-from .rendering import make_excerpt, render_comment_text
+from .post_text import continue_reading_html
+from .rendering import render_comment_text
 from .site_settings import get_setting, get_settings
 
 
@@ -98,12 +99,6 @@ def _newest(times) -> datetime | None:
     return max(times, default=None) or blog_started_at()
 
 
-def entry_content_html(post: Post) -> str:
-    """The post's content as its feed entries give it: the one place a "full text or excerpt"
-    choice applies."""
-    return post.body_html
-
-
 # Characters XML 1.0 cannot carry at all (C0 controls but tab and line ends, surrogates, U+FFFE/FFFF):
 # text typed or received with them is still given, without them.
 NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -140,6 +135,7 @@ def build_posts_feed(posts: list[Post], info: FeedInfo, fmt: FeedFormat) -> byte
     names = sorted({card.name for card in cards.values()}) or [author_card(None).name]
     feed.author({"name": xml_text(", ".join(names))})
     counts = approved_counts([p.id for p in posts])
+    use_excerpt = get_setting("rss_use_excerpt")
     for post in posts:
         url = post_url(post, external=True)
         entry = feed.add_entry(order="append")
@@ -154,10 +150,13 @@ def build_posts_feed(posts: list[Post], info: FeedInfo, fmt: FeedFormat) -> byte
         # Honest, separate counts under each entry, linking to the discussion. They change without
         # the entry changing, so <updated> does not follow them (entry_updated).
         discussion = Markup('<p class="discussion"><a href="{}#comments">{}</a></p>').format(url, counts[post.id].text)
-        content = entry_content_html(post)
-        entry.content(xml_text(f"{content}\n{discussion}"), type="html")
-        if fmt is FeedFormat.RSS2:
-            entry.description(xml_text(make_excerpt(content) or post.title))
+        if use_excerpt:  # Settings -> Reading: Atom's <summary>, RSS's <description>, and no full text
+            more = continue_reading_html(post, url) if post.excerpt_is_partial else ""
+            entry.summary(xml_text(f"{post.excerpt_html}\n{more}\n{discussion}"), type="html")
+        else:
+            entry.content(xml_text(f"{post.body_html}\n{discussion}"), type="html")
+            if fmt is FeedFormat.RSS2:
+                entry.description(xml_text(post.excerpt_text or post.title))
         terms = {}  # a category and a tag of the same slug are one <category>
         for term in [*post.tags, *post.categories]:
             terms.setdefault(term.slug, term.name)

@@ -16,6 +16,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -271,9 +272,6 @@ class GeneralSettingsForm(FlaskForm):
         filters=STRIP,
         validators=[Optional(), URL(require_tld=False, message=SITE_URL_MESSAGE)],
     )
-    posts_per_page = IntegerField(
-        "Posts per page", validators=[InputRequired(), NumberRange(min=1, max=100)]
-    )
     timezone = SelectField("Time zone")  # a value that is not one of the choices is refused
     submit = SubmitField("Save Changes")
 
@@ -287,6 +285,35 @@ class GeneralSettingsForm(FlaskForm):
         parts = urlsplit(url)
         if parts.query or parts.fragment or url.endswith(("?", "#")):
             raise ValidationError(f"{SITE_URL_MESSAGE} (without ? or #).")
+
+
+FULL_OR_EXCERPT = [SelectChoice("full", "Full text"), SelectChoice("excerpt", "Excerpt")]
+
+
+class ReadingSettingsForm(FlaskForm):
+    """Settings -> Reading, in WordPress's words. The two choices are stored as rss_use_excerpt and
+    home_use_excerpt (true: excerpt)."""
+
+    posts_per_page = IntegerField("Blog pages show at most", validators=[InputRequired(), NumberRange(min=1, max=100)])
+    posts_per_rss = IntegerField("Syndication feeds show the most recent",
+                                 validators=[InputRequired(), NumberRange(min=1, max=100)])
+    rss_use_excerpt = RadioField("For each post in a feed, include", choices=FULL_OR_EXCERPT)
+    home_use_excerpt = RadioField("For each post on the home page, include", choices=FULL_OR_EXCERPT)
+    submit = SubmitField("Save Changes")
+
+    CHOICES = ("rss_use_excerpt", "home_use_excerpt")
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> ReadingSettingsForm:
+        data = {name: settings[name] for name in ("posts_per_page", "posts_per_rss")}
+        data.update({name: "excerpt" if settings[name] else "full" for name in cls.CHOICES})
+        return cls(data=data)
+
+    def values(self) -> dict:
+        """The settings to store."""
+        values = {name: getattr(self, name).data for name in ("posts_per_page", "posts_per_rss")}
+        values.update({name: getattr(self, name).data == "excerpt" for name in self.CHOICES})
+        return values
 
 
 class CommentEditForm(FlaskForm):

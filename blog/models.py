@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
+from .search_index import create_search_index
 
 
 def utcnow() -> datetime:
@@ -197,6 +198,13 @@ class Post(db.Model):
     slug: Mapped[str] = mapped_column(sa.String(200), unique=True)
     body_markdown: Mapped[str] = mapped_column(sa.Text, default="")
     body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    # Derived from the text when the post is stored (blog/post_text.py): its visible text (what search
+    # indexes), its excerpt as HTML and as text, and its <!--more--> marker with the marker's link text.
+    body_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    excerpt_html: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    excerpt_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    has_more: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    more_link_text: Mapped[str] = mapped_column(sa.String(250), default="", server_default="")
     status: Mapped[str] = mapped_column(sa.String(20), default=PostStatus.DRAFT, index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -249,6 +257,15 @@ class Post(db.Model):
     def is_gone(self) -> bool:
         """In the trash or deleted permanently: its address answers 410 Gone."""
         return self.status in (PostStatus.TRASH, PostStatus.DELETED)
+
+    @property
+    def excerpt_is_partial(self) -> bool:
+        """Whether the excerpt leaves part of the post out (a "Continue reading" link is due)."""
+        return self.has_more or self.excerpt_text != self.body_text
+
+
+# The full-text index is the database's own (FTS5, or a tsvector column): made with the table.
+sa.event.listen(Post.__table__, "after_create", create_search_index)
 
 
 class PostAddress(db.Model):

@@ -20,7 +20,7 @@ from .linkbacks.outbox import queue_deliveries
 from .models import Category, Comment, CommentKind, Post, PostKind, PostStatus, Tag, User, utcnow
 from .pages import is_reserved_slug
 from .permalinks import permalink_values, post_url
-from .rendering import render_markdown
+from .post_text import render_post_text
 
 SLUG_MAX_CHARS = 190
 TITLE_MAX_CHARS = 250  # posts.title; the editor refuses a longer one rather than cutting it
@@ -124,6 +124,19 @@ def choose_slug(wanted: str, title: str, post: Post | None = None, kind: str = P
     return slug
 
 
+def set_post_text(post: Post, source: str) -> None:
+    """Store the post's Markdown with everything derived from it: the one place a post's text is
+    rendered, so its HTML, excerpt and searchable text never disagree."""
+    text = render_post_text(source)
+    post.body_markdown = source
+    post.body_html = text.body_html
+    post.body_text = text.body_text
+    post.excerpt_html = text.excerpt_html
+    post.excerpt_text = text.excerpt_text
+    post.has_more = text.has_more
+    post.more_link_text = text.more_link_text
+
+
 def _content_changes(post: Post, data: PostInput, tags: list[Tag], categories: list[Category]) -> bool:
     """Whether saving changes what a reader of the entry sees: its title, text, tags or categories
     (not its switches, slug or date)."""
@@ -177,8 +190,7 @@ def _save_once(post: Post | None, data: PostInput, *, publish: bool, author: Use
         post.content_updated_at = now
     post.title = data.title
     post.slug = slug
-    post.body_markdown = data.body
-    post.body_html = render_markdown(data.body)
+    set_post_text(post, data.body)
     post.tags = tags
     post.categories = categories
     post.menu_order = data.menu_order if kind == PostKind.PAGE else 0
@@ -233,8 +245,6 @@ def preview_post(data: PostInput, author: User, post: Post | None = None) -> Pos
         kind=kind,
         title=data.title,
         slug=make_slug(data.slug or data.title) or "post",
-        body_markdown=data.body,
-        body_html=render_markdown(data.body),
         status=PostStatus.DRAFT,
         published_at=data.publish_date or (post.published_at if post else None) or utcnow(),
         author_id=author.id,
@@ -242,6 +252,7 @@ def preview_post(data: PostInput, author: User, post: Post | None = None) -> Pos
         allow_pings=data.allow_pings,
         trackback_urls=data.trackback_urls,
     )
+    set_post_text(preview, data.body)
     preview.author = author
     if kind == PostKind.POST:
         preview.tags = [Tag(name=name, slug=make_slug(name, max_length=120) or "tag") for name in parse_tags(data.tags)]

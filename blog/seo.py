@@ -11,19 +11,13 @@ from flask import request
 from .feed_contents import entry_updated
 from .models import Category, Post, Tag
 from .permalinks import absolute_url_for, post_url
-from .rendering import html_to_text
 from .site_settings import get_settings
-
-DESCRIPTION_WORDS = 30
 
 
 def description_for(post: Post) -> str:
-    """The post's description for search results and link previews: the first words of its text,
-    markup stripped. The one place a stored excerpt will take over."""
-    words = html_to_text(post.body_html).split()
-    if len(words) <= DESCRIPTION_WORDS:
-        return " ".join(words)
-    return " ".join(words[:DESCRIPTION_WORDS]).rstrip(" ,;:.-–—") + "…"
+    """The post's description for search results and link previews: its excerpt as stored (the text
+    before <!--more-->, or its first 55 words), markup stripped."""
+    return post.excerpt_text
 
 
 def w3c_datetime(moment: datetime) -> str:

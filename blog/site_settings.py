@@ -24,7 +24,11 @@ SPECS: dict[str, SettingSpec] = {
     "blog_title": SettingSpec(str, "My Blog"),
     "tagline": SettingSpec(str, ""),
     "site_url": SettingSpec(str, ""),
-    "posts_per_page": SettingSpec(int, 10),
+    # Settings -> Reading, WordPress's names (home_use_excerpt is ours: WordPress leaves it to the theme)
+    "posts_per_page": SettingSpec(int, 10),  # Blog pages show at most
+    "posts_per_rss": SettingSpec(int, 10),  # Syndication feeds show the most recent
+    "rss_use_excerpt": SettingSpec(bool, False),  # For each post in a feed, include: Full text / Excerpt
+    "home_use_excerpt": SettingSpec(bool, False),  # For each post on the home page, include: ...
     "timezone": SettingSpec(str, "UTC"),
     # Settings -> Discussion, WordPress's names where WordPress has the option (LINKBACKS.md section 5)
     "default_pingback_flag": SettingSpec(bool, True),  # Attempt to notify any blogs linked to from the post

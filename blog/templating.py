@@ -11,6 +11,7 @@ from .discussion import comments_close_at, pings_close_at
 from .models import Post
 from .pages import navigation_pages
 from .permalinks import absolute_url_for, comments_feed_url, local_time, permalink_values, post_url, trackback_url
+from .post_text import continue_reading_html
 from .rendering import render_comment_text
 from .seo import page_meta
 from .site_settings import get_settings
@@ -39,7 +40,7 @@ def init_app(app: Flask) -> None:
         post_url=post_url, trackback_url=trackback_url, absolute_url_for=absolute_url_for,
         comments_close_at=comments_close_at, pings_close_at=pings_close_at, author_card=author_card,
         page_meta=page_meta, permalink_values=permalink_values, comments_feed_url=comments_feed_url,
-        edit_url=edit_url, navigation_pages=navigation_pages,
+        edit_url=edit_url, navigation_pages=navigation_pages, continue_reading_html=continue_reading_html,
     )
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, comment_text=render_comment_text,

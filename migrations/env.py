@@ -6,6 +6,7 @@ from flask import current_app
 from alembic import context
 
 from blog.database import connect
+from blog.search_index import include_name, include_object
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -62,7 +63,8 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True,
+        include_name=include_name, include_object=include_object,
     )
 
     with context.begin_transaction():
@@ -105,6 +107,9 @@ def run_migrations_online():
             connection=connection,
             target_metadata=get_metadata(),
             render_item=render_item,
+            # The search index (FTS5 table, tsvector column) is not in the models: never drop it.
+            include_name=include_name,
+            include_object=include_object,
             **conf_args
         )
 

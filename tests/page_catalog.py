@@ -107,7 +107,8 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
                                                   "slug": "travel"}).status_code == 302
     save("A post filed in a category", "Somewhere far.", new_category="Travel & <notes>, Books")
     for number in range(12):  # enough for a second home page
-        save(f"Older post {number}", f"Text of post {number}.", tags="testing")
+        fold = "\n\n<!--more Read on-->\n\nThe rest." if number == 11 else ""  # a Continue reading link
+        save(f"Older post {number}", f"Text of post {number}.{fold}", tags="testing")
     draft_id = save("A draft", "Not yet.", action="draft")
     future = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     scheduled_id = save("A scheduled post", "Soon.", action="publish", publish_date=future)
@@ -179,6 +180,11 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("category, page 2", "/category/uncategorized/page/2/", "reader"),
         Page("month", month_path, "reader"),
         Page("archives", "/archives/", "reader"),
+        Page("search", "/search/", "reader"),
+        Page("search results", "/search/?q=post", "reader"),
+        Page("search results, page 2", "/search/?q=post&page=2", "reader"),
+        Page("search results, none", "/search/?q=nothing-matches-this", "reader"),
+        Page("search results, nothing to search for", "/search/?q=%F0%9F%98%80", "reader"),
         Page("not found", "/no/such/page/", "reader"),
         Page("webmention status, accepted", "/webmention/token-reply", "reader"),
         Page("webmention status, queued", "/webmention/token-queued", "reader"),
@@ -213,6 +219,7 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("moderation queue, pingbacks", "/admin/comments/?status=all&kind=pingback", "owner"),
         Page("edit comment", f"/admin/comments/{pending_id}/edit", "owner"),
         Page("settings, general", "/admin/settings/general", "owner"),
+        Page("settings, reading", "/admin/settings/reading", "owner"),
         Page("settings, discussion", "/admin/settings/discussion", "owner"),
         Page("settings, apply defaults", "/admin/settings/discussion/apply-defaults", "owner"),
         Page("media", "/admin/media", "owner"),
@@ -308,7 +315,7 @@ def form_pages(app, blog: FilledBlog, owner, reader) -> dict[str, str]:
         "csrf_token": csrf_token(owner, "/admin/categories/"), "name": "Books", "slug": "travel"})
     answers["settings, general errors"] = owner.post("/admin/settings/general", data={
         "csrf_token": csrf_token(owner, "/admin/settings/general"), "blog_title": "", "tagline": "",
-        "site_url": "ftp://nowhere", "posts_per_page": "0", "timezone": "Mars/Olympus"})
+        "site_url": "ftp://nowhere", "timezone": "Mars/Olympus"})
     answers["dashboard, quick draft errors"] = owner.post("/admin/quick-draft", data={
         "csrf_token": csrf_token(owner, "/admin/"), "title": "", "body": "Kept"})
     answers["profile, errors"] = owner.post("/admin/profile", data={
@@ -326,6 +333,9 @@ def form_pages(app, blog: FilledBlog, owner, reader) -> dict[str, str]:
     answers["reset password, errors"] = fresh.post(f"/login/reset/{reset_token(app)}", data={
         "csrf_token": csrf_token(fresh, "/login"), "new_password": "short"})
     answers["reset password, spent link"] = fresh.get("/login/reset/not-a-valid-token")
+    answers["settings, reading errors"] = owner.post("/admin/settings/reading", data={
+        "csrf_token": csrf_token(owner, "/admin/settings/reading"), "posts_per_page": "0", "posts_per_rss": "101",
+        "rss_use_excerpt": "neither", "home_use_excerpt": ""})
     html = {name: response.get_data(as_text=True) for name, response in answers.items()}
     for name, response in answers.items():
         assert response.status_code in (200, 400, 401, 409, 422), f"{name}: {response.status_code}"

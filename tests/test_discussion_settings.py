@@ -13,8 +13,9 @@ from blog.models import Post
 from blog.site_settings import SPECS, get_settings
 
 APPLY_URL = "/admin/settings/discussion/apply-defaults"
-GENERAL = ("blog_title", "tagline", "site_url", "posts_per_page", "timezone")
-DISCUSSION = [name for name in SPECS if name not in GENERAL]
+GENERAL = ("blog_title", "tagline", "site_url", "timezone")
+READING = ("posts_per_page", "posts_per_rss", "rss_use_excerpt", "home_use_excerpt")
+DISCUSSION = [name for name in SPECS if name not in GENERAL + READING]
 MAIL = ("comments_notify", "pings_notify", "moderation_notify")
 NOT_THE_DEFAULT = {
     "close_comments_days_old": 30,

@@ -102,9 +102,10 @@ def test_feed_leaves_out_drafts_and_scheduled_posts(author, visitor):
     assert entry_titles(get_feed(visitor)) == ["Published"]
 
 
-def test_feed_holds_the_newest_posts_up_to_posts_per_page(app, author, visitor):
+def test_feed_holds_the_newest_posts_up_to_posts_per_rss(app, author, visitor):
+    """Settings -> Reading, "Syndication feeds show the most recent", apart from posts per page."""
     with app.app_context():
-        save_settings({"posts_per_page": 2})
+        save_settings({"posts_per_rss": 2, "posts_per_page": 1})
     for n in range(1, 4):
         author.publish(f"Post {n}", publish_date=f"2024-01-0{n}T10:00")
     assert entry_titles(get_feed(visitor)) == ["Post 3", "Post 2"]

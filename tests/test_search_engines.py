@@ -113,7 +113,7 @@ def meta(head, key) -> str | None:
 
 
 def test_post_page_head_describes_the_post(app, author, visitor):
-    body = "A *first* sentence with <b>markup</b>.\n\n" + " ".join(f"word{n}" for n in range(40))
+    body = "A *first* sentence with <b>markup</b>.\n\n" + " ".join(f"word{n}" for n in range(80))
     post = author.publish("Title <&>", body, tags="news, Python", publish_date="2024-01-02T10:00")
     with app.app_context():
         save_settings({"site_url": "https://blog.example"})
@@ -122,7 +122,8 @@ def test_post_page_head_describes_the_post(app, author, visitor):
     assert [link["href"] for link in head.select('link[rel="canonical"]')] == [canonical]
     description = meta(head, "description")
     assert description.startswith("A first sentence with markup. word0 word1")
-    assert description.endswith("word24…") and len(description.split()) == 30
+    # The stored excerpt: the first 55 words, as WordPress (Settings -> Reading, tests/test_reading.py).
+    assert description.endswith("word49 […]") and len(description.split()) == 56
     assert meta(head, "og:type") == "article"
     assert meta(head, "og:title") == meta(head, "twitter:title") == "Title <&>"
     assert meta(head, "og:url") == canonical

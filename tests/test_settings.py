@@ -1,5 +1,6 @@
 """Settings → General: what the form shows, what it refuses, and that a saved change shows on the
-very next request (title, tagline, site URL, posts per page, time zone)."""
+very next request (title, tagline, site URL, time zone). Posts per page: Settings -> Reading
+(tests/test_reading.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from blog.extensions import db
 from blog.site_settings import get_settings
 
 URL = "/admin/settings/general"
-DEFAULTS = {"blog_title": "Test Blog", "tagline": "", "site_url": "", "posts_per_page": "10", "timezone": "UTC"}
+DEFAULTS = {"blog_title": "Test Blog", "tagline": "", "site_url": "", "timezone": "UTC"}
 
 
 def save(author, **changes):
@@ -31,9 +32,9 @@ def field_html(html: str, name: str) -> str:
 
 def test_general_settings_show_the_current_values(author):
     html = author.client.get(URL).get_data(as_text=True)
-    for label in ("Blog title", "Tagline", "Site URL", "Posts per page", "Time zone"):
+    for label in ("Blog title", "Tagline", "Site URL", "Time zone"):
         assert f">{label}</label>" in html
-    assert 'value="Test Blog"' in html and 'value="10"' in html
+    assert 'value="Test Blog"' in html and "posts_per_page" not in html  # moved to Settings -> Reading
     assert '<option selected value="UTC">' in html
     assert 'value="Save Changes"' in html
 
@@ -48,22 +49,9 @@ def test_saved_title_and_tagline_show_on_the_next_request(app, author, visitor):
     assert 'value="Field Notes"' in author.client.get(URL).get_data(as_text=True)
 
 
-def test_posts_per_page_sets_the_home_page_size(author, visitor):
-    for n in range(3):
-        author.publish(f"Post {n}", publish_date=f"2024-01-0{n + 1}T10:00")
-    assert save(author, posts_per_page="2").status_code == 302
-    assert visitor.get("/").get_data(as_text=True).count("<article") == 2
-    assert visitor.get("/page/2/").get_data(as_text=True).count("<article") == 1
-
-
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("posts_per_page", "0", "Number must be between 1 and 100."),
-        ("posts_per_page", "101", "Number must be between 1 and 100."),
-        ("posts_per_page", "-3", "Number must be between 1 and 100."),
-        ("posts_per_page", "ten", "Not a valid integer value."),
-        ("posts_per_page", "", "This field is required."),
         ("timezone", "Mars/Olympus_Mons", "Not a valid choice."),
         ("timezone", "localtime", "Not a valid choice."),
         ("blog_title", "", "This field is required."),

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import archive, categories, pages
@@ -21,6 +21,7 @@ from ..forms import CommentForm
 from ..jobs import wake_jobs
 from ..models import Comment, CommentStatus, Post
 from ..permalinks import absolute_url_for, local_time, post_url
+from ..search import search_posts
 from ..site_settings import get_setting, get_settings
 from ..threads import arrange
 
@@ -36,6 +37,9 @@ def index(page):
         from .feeds import named_feed  # the feeds blueprint builds on this one's POST_RULE
 
         return named_feed(request.args["feed"])
+    if "s" in request.args:  # WordPress's search address, /?s=term (&paged=N)
+        paged = request.args.get("paged", type=int) or 1
+        return redirect(url_for("public.search", q=request.args["s"], **({"page": paged} if paged > 1 else {})), 301)
     pagination = archive.newest_posts(page, get_setting("posts_per_page"))
     return render_template(
         "public/index.html",
@@ -43,6 +47,23 @@ def index(page):
         counts=archive.approved_counts([p.id for p in pagination.items]),
         page_endpoint="public.index",
         page_args={},
+    )
+
+
+@bp.get("/search/")
+def search():
+    text = request.args.get("q", "")
+    if not text.strip():
+        return render_template("public/search.html", results=None, query_text="")
+    results = search_posts(
+        text, page=request.args.get("page", 1, type=int), per_page=get_setting("posts_per_page"),
+        max_chars=current_app.config["SEARCH_MAX_QUERY_CHARS"], max_terms=current_app.config["SEARCH_MAX_TERMS"],
+    )
+    if results.page > results.pages:
+        abort(404)
+    return render_template(
+        "public/search.html", results=results, query_text=results.query.text,
+        counts=archive.approved_counts([hit.post.id for hit in results.hits]),
     )
 
 
@@ -101,6 +122,7 @@ def render_post(post: Post, form: CommentForm, status: int = 200):
             post=post,
             discussion=discussion,
             counts=archive.approved_counts([post.id])[post.id],
+            neighbours=archive.adjacent_posts(post),
             form=form,
             comments_open=comments_open,
             replying_to=replying_to,

@@ -1,4 +1,4 @@
-"""Settings pages: General and Discussion."""
+"""Settings pages: General, Reading and Discussion."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from ..auth import require_login
 from ..discussion import apply_defaults_to_all_posts
-from ..forms import DiscussionSettingsForm, GeneralSettingsForm
+from ..forms import DiscussionSettingsForm, GeneralSettingsForm, ReadingSettingsForm
 from ..notifications import mail_configured
 from ..posts import count_posts
 from ..site_settings import get_settings, save_settings
@@ -14,7 +14,7 @@ from ..spam.classifier import trained_totals
 
 bp = Blueprint("settings", __name__, url_prefix="/admin/settings")
 
-GENERAL_FIELDS = ("blog_title", "tagline", "site_url", "posts_per_page", "timezone")
+GENERAL_FIELDS = ("blog_title", "tagline", "site_url", "timezone")
 
 
 require_login(bp)
@@ -38,6 +38,16 @@ def general():
         flash("Settings saved.", "success")
         return redirect(url_for("settings.general"))
     return render_template("settings/general.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/reading", methods=["GET", "POST"])
+def reading():
+    form = ReadingSettingsForm.from_settings(get_settings())
+    if form.validate_on_submit():
+        save_settings(form.values())
+        flash("Settings saved.", "success")
+        return redirect(url_for("settings.reading"))
+    return render_template("settings/reading.html", form=form), 400 if form.errors else 200
 
 
 MAIL_SETTINGS = ("comments_notify", "pings_notify", "moderation_notify")
