@@ -110,9 +110,15 @@ def test_index_follows_edits_unpublishing_and_deleting(app, author, visitor):
     assert found_titles(visitor, "plunges") == []
     author.save("Booby", "A seabird that plunges.", post_id=post.id)  # published again
     assert found_titles(visitor, "plunges") == ["Booby"]
-    response = author.client.post(f"/admin/posts/{post.id}/delete", data={"csrf_token": author.token()})
+    response = author.client.post(f"/admin/posts/{post.id}/trash", data={"csrf_token": author.token()})
     assert response.status_code == 302
     assert found_titles(visitor, "plunges") == []
+    response = author.client.post(f"/admin/posts/{post.id}/restore", data={"csrf_token": author.token()})
+    assert found_titles(visitor, "plunges") == ["Booby"]  # restored, found again
+    author.client.post(f"/admin/posts/{post.id}/trash", data={"csrf_token": author.token()})
+    response = author.client.post(f"/admin/posts/{post.id}/delete", data={"csrf_token": author.token()})
+    assert response.status_code == 302
+    assert found_titles(visitor, "plunges") == []  # deleted for good: a tombstone, never found
     other = author.publish("Still here", "plunges too")
     assert found_titles(visitor, "plunges") == ["Still here"]
     with app.app_context():
@@ -225,7 +231,7 @@ def test_parallel_searches_while_posts_are_edited(app, author, live_server):
                 author.save(f"Tern {post.id} edit {round_}", "A tern over the sea, again.", post_id=post.id)
             author.save("Draft tern", "A tern over the sea.", action="draft")
             passing = author.publish(f"Passing tern {round_}", "A tern over the sea, briefly.")
-            response = author.client.post(f"/admin/posts/{passing.id}/delete", data={"csrf_token": author.token()})
+            response = author.client.post(f"/admin/posts/{passing.id}/trash", data={"csrf_token": author.token()})
             assert response.status_code == 302
     finally:
         stop.set()
@@ -235,7 +241,8 @@ def test_parallel_searches_while_posts_are_edited(app, author, live_server):
     with app.app_context():
         titles = {hit.post.title for hit in search_posts("tern", per_page=50).hits}
         assert titles == {f"Tern {p.id} edit 3" for p in posts}
-        assert db.session.execute(db.select(db.func.count(Post.id))).scalar_one() == 10
+        # 6 posts and 4 drafts, and the 4 passing posts in the trash
+        assert db.session.execute(db.select(db.func.count(Post.id)).filter(Post.status != "trash")).scalar_one() == 10
 
 
 def test_upgrade_stores_excerpts_and_indexes_existing_posts(tmp_path, monkeypatch):
