@@ -58,13 +58,26 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import auth, security_headers, templating
     from .cli import register_commands
-    from .views import admin_comments, editor, errors, feeds, health, linkbacks, public, seo, settings
+    from .views import (
+        admin_comments,
+        editor,
+        errors,
+        feeds,
+        health,
+        linkbacks,
+        old_addresses,
+        public,
+        seo,
+        settings,
+        tools,
+    )
     from .views import auth as auth_views
 
     auth.init_app(app)
     templating.init_app(app)
     security_headers.init_app(app)
-    for module in (public, feeds, seo, linkbacks, auth_views, editor, admin_comments, settings, health, errors):
+    for module in (public, feeds, seo, linkbacks, auth_views, editor, admin_comments, settings, tools, health,
+                   old_addresses, errors):
         app.register_blueprint(module.bp)
     register_commands(app)
     return app

@@ -116,3 +116,7 @@ MAIL_RETRY_MAX_SECONDS = 3600
 # The spam filter gives no verdict (sends nothing to spam, holds nothing) until the owner's decisions
 # have taught it at least this many spam items and as many legitimate ones.
 SPAM_FILTER_MIN_EXAMPLES = 10
+
+# Tools -> Import: the largest WordPress export file the page takes (the command line,
+# `flask --app blog import-wordpress FILE`, has no limit). Uploads are spooled to a temporary file.
+WORDPRESS_IMPORT_MAX_BYTES = 256 * 1024 * 1024

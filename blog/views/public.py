@@ -21,6 +21,7 @@ from ..models import Comment, CommentStatus, Post
 from ..permalinks import absolute_url_for, local_time, permalink_values, post_url
 from ..site_settings import get_setting, get_settings
 from ..threads import arrange
+from ..wordpress.old_addresses import query_redirect
 
 bp = Blueprint("public", __name__)
 
@@ -34,6 +35,8 @@ def index(page):
         from .feeds import named_feed  # the feeds blueprint builds on this one's POST_RULE
 
         return named_feed(request.args["feed"])
+    if (old := query_redirect(request.args)) is not None:  # WordPress's /?p=123, /?page_id=4, /?m=202001
+        return redirect(old, code=301) if old else abort(404)
     pagination = archive.newest_posts(page, get_setting("posts_per_page"))
     return render_template(
         "public/index.html",

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import IO
 from xml.etree.ElementTree import ParseError
 
@@ -100,7 +99,8 @@ class Item:
     creator: str = ""
     content: str = ""
     excerpt: str = ""
-    date_gmt: datetime | None = None
+    date_gmt: datetime | None = None  # None for a draft WordPress never dated
+    date_local: datetime | None = None  # in the old site's zone, which the file does not give
     modified_gmt: datetime | None = None
     comment_status: str = "open"
     ping_status: str = "open"
@@ -115,6 +115,8 @@ class Item:
     comments: list[Comment] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     trackback_urls: str = ""
+    markdown: str | None = None  # our own export: the post's Markdown source
+    original_wp_id: int = 0  # our own export: the id the post had in WordPress before
 
     @property
     def tags(self) -> list[str]:
@@ -232,7 +234,6 @@ def _delivery(element) -> Delivery:
 
 def _item(element) -> Item:
     item = Item(wp_id=0)
-    post_date_local = None
     for child in element:
         name, text = _local(child.tag), _text(child)
         match name:
@@ -251,7 +252,7 @@ def _item(element) -> Item:
             case "wp:post_id":
                 item.wp_id = _int(text)
             case "wp:post_date":
-                post_date_local = parse_wp_date(text)
+                item.date_local = parse_wp_date(text)
             case "wp:post_date_gmt":
                 item.date_gmt = parse_wp_date(text)
             case "wp:post_modified_gmt":
@@ -287,9 +288,10 @@ def _item(element) -> Item:
                 item.deliveries.append(_delivery(child))
             case "linkbacks:trackback_urls":
                 item.trackback_urls = text
-    if item.date_gmt is None:
-        # A draft has no GMT date; its local date is all WordPress wrote (the site's zone is unknown).
-        item.date_gmt = post_date_local
+            case "linkbacks:markdown":
+                item.markdown = text
+            case "linkbacks:wordpress_id":
+                item.original_wp_id = _int(text)
     return item
 
 
@@ -365,7 +367,8 @@ def read_wxr(source: IO[bytes]) -> Iterator[Record]:
         raise WxrError("This file declares a DTD, which a WordPress export never does; it was refused "
                        "(it could define entities that expand to gigabytes or read files).") from error
     except (defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden) as error:
-        raise WxrError("This file defines XML entities, which a WordPress export never does; it was refused.") from error
+        raise WxrError("This file defines XML entities, which a WordPress export never does; "
+                       "it was refused.") from error
     except ParseError as error:
         raise WxrError(_parse_error_message(error)) from error
     if channel is None:

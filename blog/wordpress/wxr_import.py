@@ -1,0 +1,413 @@
+"""Storing what a WordPress export holds: posts, tags, comments, pingbacks, trackbacks and webmentions,
+in one transaction (a file that turns out bad half-way leaves nothing behind).
+
+Importing notifies no one: no delivery is queued (each link of an imported post is recorded as
+already pinged, or as not to be sent), no linkback check, no mail, no moderation rule and no spam
+filter lesson: items keep the status they had. Items are matched on WordPress's ids, so importing
+the same file again changes nothing, and a newer export of the same blog adds only what is new."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import IO
+from urllib.parse import unquote, urlsplit
+
+import sqlalchemy as sa
+from bs4 import BeautifulSoup
+
+from ..extensions import db
+from ..feed_ids import mint_post_feed_id
+from ..linkbacks.links import http_url_key, normalize_url, outgoing_links
+from ..models import (
+    Comment,
+    CommentKind,
+    CommentStatus,
+    Delivery,
+    DeliveryMethod,
+    DeliveryOrigin,
+    DeliveryStatus,
+    Post,
+    PostStatus,
+    Tag,
+    User,
+    utcnow,
+)
+from ..posts import SLUG_MAX_CHARS, make_slug
+from ..rendering import render_markdown
+from . import pages_and_categories
+from .content import old_site_images, shortcodes_in, wordpress_to_source
+from .import_report import ImportReport
+from .wxr_reader import Author, Item, Site, Term, WxrError, plain_title, read_wxr
+from .wxr_reader import Comment as WxrComment
+
+POST_STATUSES = {"publish": PostStatus.PUBLISHED, "future": PostStatus.SCHEDULED, "draft": PostStatus.DRAFT,
+                 "pending": PostStatus.DRAFT, "private": PostStatus.DRAFT}
+COMMENT_STATUSES = {"1": CommentStatus.APPROVED, "approve": CommentStatus.APPROVED, "0": CommentStatus.PENDING,
+                    "hold": CommentStatus.PENDING, "spam": CommentStatus.SPAM}
+COMMENT_KINDS = {"": CommentKind.COMMENT, "comment": CommentKind.COMMENT, "pingback": CommentKind.PINGBACK,
+                 "trackback": CommentKind.TRACKBACK, "webmention": CommentKind.WEBMENTION}
+POST_COUNTS = {PostStatus.PUBLISHED: "posts", PostStatus.SCHEDULED: "scheduled posts"}
+MENTION_TYPES = {"reply", "like", "repost", "bookmark", "mention"}
+# WordPress's own post types: settings, menus, templates, revisions; not content to bring over.
+WORDPRESS_INTERNALS = {"nav_menu_item", "wp_block", "wp_template", "wp_template_part", "wp_global_styles",
+                       "wp_navigation", "custom_css", "customize_changeset", "oembed_cache", "revision",
+                       "user_request", "wp_font_family", "wp_font_face"}
+IMPORTED_NOTE = "Imported from WordPress."
+
+
+class NoOwner(WxrError):
+    """The blog is not set up yet: there is no user to give the posts to."""
+
+
+def import_wordpress(source: IO[bytes], *, now: datetime | None = None,
+                     progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Import a WXR file (a binary stream) and commit; returns the report. Raises WxrError, having
+    stored nothing, when the file cannot be imported."""
+    owner = db.session.execute(db.select(User).order_by(User.id).limit(1)).scalar_one_or_none()
+    if owner is None:
+        raise NoOwner("Set up the blog first: its administrator becomes the author of the imported posts.")
+    importer = WxrImporter(owner, now or utcnow())
+    try:
+        for n, record in enumerate(read_wxr(source), 1):
+            importer.take(record)
+            if progress is not None and n % 500 == 0:
+                progress(n)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return importer.report
+
+
+class WxrImporter:
+    def __init__(self, owner: User, now: datetime):
+        self.owner_id = owner.id
+        self.owner_name = owner.username
+        self.now = now
+        self.report = ImportReport()
+        self.site = Site()
+        self.key_prefix = ""
+        self.old_hosts: set[str] = set()
+        self.authors: set[str] = set()
+        self.unknown_authors: set[str] = set()
+        self.tags: dict[str, int] = {}  # slug -> id, for this import
+
+    # Records -----------------------------------------------------------------------------------
+
+    def take(self, record) -> None:
+        match record:
+            case Site():
+                self.take_site(record)
+            case Author():
+                self.authors.add(record.login)
+                self.report.note(f"Author “{record.display_name or record.login}” is now you ({self.owner_name}).")
+            case Term(taxonomy="category"):
+                pages_and_categories.store_category(self.report, record)
+            case Term():
+                pass  # tags are made when a post uses them: an unused tag would be an empty page
+            case Item():
+                self.take_item(record)
+
+    def take_site(self, site: Site) -> None:
+        self.site = site
+        base = (site.base_blog_url or site.link or site.base_site_url).rstrip("/")
+        self.key_prefix = base or "wordpress"
+        for url in (site.base_site_url, site.base_blog_url, site.link):
+            host = urlsplit(url).hostname if url else None
+            if host:
+                self.old_hosts.add(host.lower())
+
+    def take_item(self, item: Item) -> None:
+        label = plain_title(item.title) or f"#{item.wp_id}"
+        if item.post_type in WORDPRESS_INTERNALS:
+            self.report.count(f"WordPress {item.post_type} items left out (site settings, not content)")
+            return
+        if item.post_type == "attachment":
+            where = item.attachment_url or item.guid
+            self.report.skip("attachment", label, f"media files are not copied; the file stays at {where}")
+            return
+        if item.status in ("trash", "auto-draft", "inherit"):
+            why = "in WordPress's trash" if item.status == "trash" else f"status {item.status}"
+            self.report.skip(item.post_type, label, why)
+            return
+        if not item.wp_id:
+            self.report.skip(item.post_type, label, "it has no WordPress post id (wp:post_id)")
+            return
+        if item.post_type == "page":
+            post_id = pages_and_categories.store_page(self.report, item, self.owner_id)
+            if post_id is None:
+                self._skip_comments(item, "its page was not imported")
+            else:
+                self.store_comments(post_id, item, label)
+            return
+        if item.post_type != "post":
+            self.report.skip(item.post_type, label, f"post type “{item.post_type}” (a plugin's) is not a post")
+            return
+        post_id = self.store_post(item, label)
+        self.store_comments(post_id, item, label)
+
+    # Posts --------------------------------------------------------------------------------------
+
+    def store_post(self, item: Item, label: str) -> int:
+        key = f"{self.key_prefix}#{item.wp_id}"
+        existing = db.session.execute(db.select(Post.id).filter_by(import_key=key)).scalar()
+        if existing is not None:
+            self.report.count("already imported posts")
+            return existing
+        unknown = item.creator and self.authors and item.creator not in self.authors
+        if unknown and item.creator not in self.unknown_authors:
+            self.unknown_authors.add(item.creator)
+            self.report.note(f"Author “{item.creator}” is not in the file's list of authors: the posts are yours.")
+        status = POST_STATUSES.get(item.status)
+        if status is None:
+            status = PostStatus.DRAFT
+            self.report.note(f"“{label}”: unknown status “{item.status}”, imported as a draft.")
+        if item.status == "private":
+            self.report.note(f"“{label}” was private: imported as a draft (only you see it).")
+        if item.password and status == PostStatus.PUBLISHED:
+            status = PostStatus.DRAFT
+            self.report.note(f"“{label}” was password-protected: imported as a draft "
+                             "(this blog has no post passwords).")
+        source = item.markdown if item.markdown is not None else wordpress_to_source(item.content)
+        body_html = render_markdown(source)
+        created = item.date_gmt or item.date_local or self.now
+        modified = max(item.modified_gmt or created, created)
+        post = Post(
+            title=(plain_title(item.title) or "Untitled")[:250],
+            slug=self._free_slug(item, label),
+            body_markdown=source,
+            body_html=body_html,
+            status=status,
+            published_at=item.date_gmt or (None if status == PostStatus.DRAFT else created),
+            created_at=created,
+            updated_at=modified,
+            content_updated_at=modified,
+            author_id=self.owner_id,
+            allow_comments=item.comment_status == "open",
+            allow_pings=item.ping_status == "open",
+            trackback_urls=item.trackback_urls.strip(),
+            # From our own export, the id it had in WordPress (if any) is what old addresses ask for.
+            wp_post_id=(item.original_wp_id or None) if item.markdown is not None else item.wp_id,
+            wp_guid=item.guid[:2000],
+            import_key=key,
+        )
+        if item.guid and self._feed_id_free(item.guid):
+            post.feed_id = item.guid  # WordPress's feeds gave this as the entry's id: readers see no new entry
+        post.tags = self._tags(item.tags)
+        db.session.add(post)
+        db.session.flush()
+        mint_post_feed_id(post)
+        self.report.count(POST_COUNTS.get(status, "drafts"))
+        for url in old_site_images(body_html, self.old_hosts):
+            self.report.old_image(url)
+        if names := shortcodes_in(source):
+            self.report.note(f"“{label}” has shortcodes shown as typed: {', '.join(f'[{n}]' for n in names)}.")
+        pages_and_categories.give_post_categories(self.report, post.id, item)
+        if status != PostStatus.DRAFT or item.status == "private":
+            self._record_deliveries(post, item)
+        return post.id
+
+    def _free_slug(self, item: Item, label: str) -> str:
+        wanted = make_slug(unquote(item.slug)) if item.slug else ""
+        base = wanted or make_slug(plain_title(item.title)) or "post"
+        slug, n = base, 2
+        while db.session.execute(db.select(Post.id).filter_by(slug=slug).limit(1)).first() is not None:
+            slug = f"{base[:SLUG_MAX_CHARS - 6]}-{n}"
+            n += 1
+        if wanted and slug != wanted:
+            self.report.note(f"“{label}”: the slug “{wanted}” is taken by another post; stored as “{slug}” "
+                             f"(its old address /?p={item.wp_id} leads to it).")
+        return slug
+
+    def _feed_id_free(self, guid: str) -> bool:
+        return db.session.execute(db.select(Post.id).filter_by(feed_id=guid).limit(1)).first() is None
+
+    def _tags(self, names: list[str]) -> list[Tag]:
+        tags: dict[str, Tag] = {}
+        for raw in names:
+            name = " ".join(html.unescape(raw).split())[:100]
+            slug = make_slug(name, max_length=120) or "tag"
+            if not name or slug in tags:
+                continue
+            tag = db.session.execute(db.select(Tag).filter_by(slug=slug)).scalar_one_or_none()
+            if tag is None:
+                tag = Tag(name=name, slug=slug)
+                db.session.add(tag)
+                self.report.count("tags")
+            tags[slug] = tag
+        return list(tags.values())
+
+    def _record_deliveries(self, post: Post, item: Item) -> None:
+        """The outbox rows of an imported post, so that nothing is ever sent for what WordPress sent,
+        nor for links WordPress had the chance to ping: our own export's deliveries as they were;
+        else the URLs WordPress pinged as sent, and every other link as not to be sent (WordPress's
+        exporter does not say which links it pinged). "Resend" in the editor sends one if wanted."""
+        rows: dict[tuple[str, str], Delivery] = {}
+
+        def add(target: str, origin: str, **values) -> None:
+            key = (normalize_url(target), origin)
+            if key not in rows and http_url_key(target):
+                rows[key] = Delivery(post_id=post.id, target=target[:2000], origin=origin, source_url="",
+                                     created_at=self.now, updated_at=self.now, **values)
+
+        for d in item.deliveries:
+            origin = d.origin if d.origin in set(DeliveryOrigin) else DeliveryOrigin.LINK
+            status = d.status if d.status in set(DeliveryStatus) else DeliveryStatus.SENT
+            if status in (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.RETRYING):
+                status = DeliveryStatus.NOT_SENT
+                d.detail = f"Still {d.status} when exported; not sent after the import."
+            add(d.target, origin, method=d.method if d.method in set(DeliveryMethod) else None,
+                endpoint=d.endpoint[:2000] or None, status=status, detail=d.detail or IMPORTED_NOTE,
+                attempts=d.attempts, last_attempt_at=d.last_attempt_at)
+        pinged = {normalize_url(u) for u in item.pinged if http_url_key(u)}
+        for link in outgoing_links(post.body_html):
+            if normalize_url(link) in pinged:
+                add(link, DeliveryOrigin.LINK, method=DeliveryMethod.PINGBACK, status=DeliveryStatus.SENT,
+                    detail="Pinged by WordPress before the import.")
+            else:
+                add(link, DeliveryOrigin.LINK, status=DeliveryStatus.NOT_SENT,
+                    detail="Imported from WordPress: not sent (it may have been pinged from there).")
+        linked = {key for key, _ in rows}
+        for url in item.pinged:
+            if http_url_key(url) and normalize_url(url) not in linked:
+                add(url, DeliveryOrigin.TRACKBACK, method=DeliveryMethod.TRACKBACK, status=DeliveryStatus.SENT,
+                    detail="Pinged by WordPress before the import.")
+        for url in item.trackback_urls.split():
+            add(url, DeliveryOrigin.TRACKBACK, method=DeliveryMethod.TRACKBACK, status=DeliveryStatus.NOT_SENT,
+                detail="Imported: not sent.")
+        db.session.add_all(rows.values())
+
+    # Comments -----------------------------------------------------------------------------------
+
+    def _skip_comments(self, item: Item, why: str) -> None:
+        for comment in item.comments:
+            self.report.skip(_kind_word(comment), f"{comment.wp_id} on “{plain_title(item.title)}”", why)
+
+    def store_comments(self, post_id: int, item: Item, label: str) -> None:
+        if not item.comments:
+            return
+        known = dict(db.session.execute(
+            db.select(Comment.wp_comment_id, Comment.id).filter(Comment.post_id == post_id,
+                                                                  Comment.wp_comment_id.is_not(None))
+        ).all())
+        sources = set(db.session.execute(
+            db.select(Comment.source_key).filter(Comment.post_id == post_id, Comment.source_key.is_not(None))
+        ).scalars())
+        permalink = self._post_path(post_id)
+        new_rows, parents = [], []
+        for comment in item.comments:
+            what = f"{comment.wp_id} on “{label}”"
+            if comment.wp_id in known:
+                self.report.count("already imported comments")
+                continue
+            row = self._comment_row(post_id, comment, what, sources, permalink)
+            if row is None:
+                continue
+            known[comment.wp_id] = None  # a repeated id in the file counts once
+            new_rows.append(row)
+            parents.append(comment)
+        if not new_rows:
+            return
+        ids = db.session.execute(
+            sa.insert(Comment).returning(Comment.id, sort_by_parameter_order=True), new_rows
+        ).scalars().all()
+        for comment, new_id in zip(parents, ids, strict=True):
+            known[comment.wp_id] = new_id
+        threading = []
+        for comment, new_id in zip(parents, ids, strict=True):
+            if not comment.parent:
+                continue
+            parent_id = known.get(comment.parent)
+            if parent_id is None:
+                self.report.note(f"Comment {comment.wp_id} on “{label}” replies to comment {comment.parent}, "
+                                 "which is not in the file: it is shown as a comment of its own.")
+            elif parent_id != new_id:
+                threading.append({"id": new_id, "parent_id": parent_id})
+        if threading:
+            db.session.execute(sa.update(Comment), threading)
+
+    def _comment_row(
+        self, post_id: int, comment: WxrComment, what: str, sources: set[str], permalink: str
+    ) -> dict | None:
+        kind = COMMENT_KINDS.get(comment.type)
+        word = _kind_word(comment)
+        if kind is None:
+            self.report.skip(word, what, f"comment type “{comment.type}” (a plugin's) is not a comment")
+            return None
+        if comment.approved in ("trash", "post-trashed"):
+            self.report.skip(word, what, "in WordPress's trash")
+            return None
+        if not comment.wp_id:
+            self.report.skip(word, what, "it has no WordPress comment id")
+            return None
+        status = COMMENT_STATUSES.get(comment.approved)
+        if status is None:
+            status = CommentStatus.PENDING
+            self.report.note(f"{word.capitalize()} {what}: unknown status “{comment.approved}”, imported as pending.")
+        source_key = None
+        if kind != CommentKind.COMMENT:
+            source_key = http_url_key(comment.author_url)
+            if source_key is None:
+                self.report.skip(word, what, "a linkback without the address of the page that links here")
+                return None
+            if source_key in sources:
+                self.report.skip(word, what, f"another linkback from {comment.author_url} is already under this post")
+                return None
+            sources.add(source_key)
+        mention_type = None
+        if kind == CommentKind.WEBMENTION:
+            wanted = comment.meta.get("semantic_linkbacks_type") or comment.meta.get("webmention_type") or "mention"
+            mention_type = wanted if wanted in MENTION_TYPES else "mention"
+        self.report.count({CommentKind.COMMENT: "comments", CommentKind.PINGBACK: "pingbacks",
+                           CommentKind.TRACKBACK: "trackbacks", CommentKind.WEBMENTION: "webmentions"}[kind])
+        return {
+            "post_id": post_id, "kind": kind, "status": status,
+            "author_name": (html.unescape(comment.author))[:250],
+            "author_email": (comment.author_email)[:254],
+            "author_url": (comment.author_url)[:2000],
+            "content": (comment_text(comment.content)),
+            "ip": comment.author_ip[:45], "user_agent": (comment.user_agent)[:255],
+            "created_at": comment.date_gmt or self.now,
+            "verification": None, "verification_note": IMPORTED_NOTE if kind != CommentKind.COMMENT else "",
+            "mention_type": mention_type,
+            "author_photo": (comment.meta.get("avatar") or comment.meta.get("semantic_linkbacks_avatar") or "")[:2000],
+            "target_url": permalink if kind != CommentKind.COMMENT else "",
+            "source_key": source_key,
+            "wp_comment_id": comment.wp_id,
+        }
+
+    def _post_path(self, post_id: int) -> str:
+        from ..permalinks import absolute_url_for, permalink_values
+
+        post = db.session.get(Post, post_id)
+        try:
+            return absolute_url_for("public.post", **permalink_values(post))
+        except RuntimeError:  # no Site URL recorded and no request: the path is what we know
+            values = permalink_values(post)
+            return f"/{values['year']:04}/{values['month']:02}/{values['day']:02}/{values['slug']}/"
+
+
+def _kind_word(comment: WxrComment) -> str:
+    return comment.type if comment.type in ("pingback", "trackback", "webmention") else "comment"
+
+
+def comment_text(content: str) -> str:
+    """A WordPress comment's HTML as the plain text our comments hold (shown escaped, URLs linked):
+    paragraphs and line breaks kept, a link's address kept after its text, entities decoded."""
+    if "<" not in content and "&" not in content:
+        return content.strip()
+    soup = BeautifulSoup(content, "html.parser")
+    for anchor in soup.find_all("a", href=True):
+        text, href = anchor.get_text(), anchor["href"]
+        plain = text.strip() in (href, href.rstrip("/")) or not href.startswith("http")
+        anchor.replace_with(text if plain else f"{text} ({href})")
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for block in soup.find_all(["p", "blockquote", "li", "pre"]):
+        block.insert_before("\n\n")
+        block.insert_after("\n\n")
+    text = soup.get_text()
+    return re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+\n", "\n", text)).strip()
