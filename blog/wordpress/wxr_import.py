@@ -260,7 +260,7 @@ class WxrImporter:
                 status = DeliveryStatus.NOT_SENT
                 d.detail = f"Still {d.status} when exported; not sent after the import."
             add(d.target, origin, method=d.method if d.method in set(DeliveryMethod) else None,
-                endpoint=d.endpoint[:2000] or None, status=status, detail=d.detail or IMPORTED_NOTE,
+                endpoint=d.endpoint[:2000] or None, status=status, detail=d.detail,
                 attempts=d.attempts, last_attempt_at=d.last_attempt_at)
         pinged = {normalize_url(u) for u in item.pinged if http_url_key(u)}
         for link in outgoing_links(post.body_html):
