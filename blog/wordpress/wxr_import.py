@@ -16,10 +16,9 @@ from typing import IO
 from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
-from bs4 import BeautifulSoup
 
 from ..extensions import db
-from ..feed_ids import mint_post_feed_id
+from ..feed_ids import tag_uri
 from ..linkbacks.links import http_url_key, normalize_url, outgoing_links
 from ..models import (
     Comment,
@@ -33,8 +32,10 @@ from ..models import (
     PostStatus,
     Tag,
     User,
+    post_tags,
     utcnow,
 )
+from ..permalinks import absolute_url_for, permalink_values
 from ..posts import SLUG_MAX_CHARS, make_slug
 from ..rendering import render_markdown
 from . import pages_and_categories
@@ -93,7 +94,11 @@ class WxrImporter:
         self.old_hosts: set[str] = set()
         self.authors: set[str] = set()
         self.unknown_authors: set[str] = set()
-        self.tags: dict[str, int] = {}  # slug -> id, for this import
+        self.slugs: set[str] | None = None  # filled by _load_existing at the first post
+        self.imported: dict[str, int] = {}
+        self.feed_ids: set[str] = set()
+        self.tags: dict[str, int] = {}  # slug -> id
+        self.permalinks: dict[int, str] = {}  # post id -> its permalink, for linkback targets
 
     # Records -----------------------------------------------------------------------------------
 
@@ -146,17 +151,35 @@ class WxrImporter:
         if item.post_type != "post":
             self.report.skip(item.post_type, label, f"post type “{item.post_type}” (a plugin's) is not a post")
             return
-        post_id = self.store_post(item, label)
-        self.store_comments(post_id, item, label)
+        post_id, new_post = self.store_post(item, label)
+        self.store_comments(post_id, item, label, new_post)
 
     # Posts --------------------------------------------------------------------------------------
 
-    def store_post(self, item: Item, label: str) -> int:
+    @property
+    def connection(self):
+        """Core statements run in the session's transaction (one for the whole import)."""
+        return db.session.connection()
+
+    def _load_existing(self) -> None:
+        """What the blog already has that an imported post must not collide with, read once: slugs,
+        import keys (a post imported before) and feed ids. The blog's size, not the file's."""
+        if self.slugs is not None:
+            return
+        rows = db.session.execute(db.select(Post.id, Post.slug, Post.import_key, Post.feed_id)).all()
+        self.slugs = {row.slug for row in rows}
+        self.imported = {row.import_key: row.id for row in rows if row.import_key}
+        self.feed_ids = {row.feed_id for row in rows if row.feed_id}
+        self.tags = {tag.slug: tag.id for tag in db.session.execute(db.select(Tag)).scalars()}
+
+    def store_post(self, item: Item, label: str) -> tuple[int, bool]:
+        """The post's id here, and whether this import created it (written with single statements,
+        not through the ORM's unit of work: 10,000 posts must not take minutes)."""
+        self._load_existing()
         key = f"{self.key_prefix}#{item.wp_id}"
-        existing = db.session.execute(db.select(Post.id).filter_by(import_key=key)).scalar()
-        if existing is not None:
+        if key in self.imported:
             self.report.count("already imported posts")
-            return existing
+            return self.imported[key], False
         unknown = item.creator and self.authors and item.creator not in self.authors
         if unknown and item.creator not in self.unknown_authors:
             self.unknown_authors.add(item.creator)
@@ -175,83 +198,100 @@ class WxrImporter:
         body_html = render_markdown(source)
         created = item.date_gmt or item.date_local or self.now
         modified = max(item.modified_gmt or created, created)
-        post = Post(
-            title=(plain_title(item.title) or "Untitled")[:250],
-            slug=self._free_slug(item, label),
-            body_markdown=source,
-            body_html=body_html,
-            status=status,
-            published_at=item.date_gmt or (None if status == PostStatus.DRAFT else created),
-            created_at=created,
-            updated_at=modified,
-            content_updated_at=modified,
-            author_id=self.owner_id,
-            allow_comments=item.comment_status == "open",
-            allow_pings=item.ping_status == "open",
-            trackback_urls=item.trackback_urls.strip(),
+        # WordPress's feeds gave the guid as the entry's id: kept, readers see no entry as new.
+        feed_id = item.guid if item.guid and item.guid not in self.feed_ids and len(item.guid) <= 2100 else None
+        values = {
+            "title": (plain_title(item.title) or "Untitled")[:250],
+            "slug": self._free_slug(item, label),
+            "body_markdown": source,
+            "body_html": body_html,
+            "status": status,
+            "published_at": item.date_gmt or (None if status == PostStatus.DRAFT else created),
+            "created_at": created,
+            "updated_at": modified,
+            "content_updated_at": modified,
+            "feed_id": feed_id,
+            "author_id": self.owner_id,
+            "allow_comments": item.comment_status == "open",
+            "allow_pings": item.ping_status == "open",
+            "trackback_urls": item.trackback_urls.strip(),
             # From our own export, the id it had in WordPress (if any) is what old addresses ask for.
-            wp_post_id=(item.original_wp_id or None) if item.markdown is not None else item.wp_id,
-            wp_guid=item.guid[:2000],
-            import_key=key,
-        )
-        if item.guid and self._feed_id_free(item.guid):
-            post.feed_id = item.guid  # WordPress's feeds gave this as the entry's id: readers see no new entry
-        post.tags = self._tags(item.tags)
-        db.session.add(post)
-        db.session.flush()
-        mint_post_feed_id(post)
+            "wp_post_id": (item.original_wp_id or None) if item.markdown is not None else item.wp_id,
+            "wp_guid": item.guid[:2000],
+            "import_key": key,
+        }
+        posts = Post.__table__
+        post_id = self.connection.execute(posts.insert().returning(posts.c.id), values).scalar_one()
+        if feed_id is None:
+            values["feed_id"] = tag_uri(created, f"post-{post_id}")
+            self.connection.execute(posts.update().where(posts.c.id == post_id).values(feed_id=values["feed_id"]))
+        self.feed_ids.add(values["feed_id"])
+        self.imported[key] = post_id
+        self.permalinks[post_id] = self._permalink(values)
+        if tag_ids := self._tag_ids(item.tags):
+            self.connection.execute(post_tags.insert(), [{"post_id": post_id, "tag_id": t} for t in tag_ids])
         self.report.count(POST_COUNTS.get(status, "drafts"))
         for url in old_site_images(body_html, self.old_hosts):
             self.report.old_image(url)
         if names := shortcodes_in(source):
             self.report.note(f"“{label}” has shortcodes shown as typed: {', '.join(f'[{n}]' for n in names)}.")
-        pages_and_categories.give_post_categories(self.report, post.id, item)
+        pages_and_categories.give_post_categories(self.report, post_id, item)
         if status != PostStatus.DRAFT or item.status == "private":
-            self._record_deliveries(post, item)
-        return post.id
+            self._record_deliveries(post_id, body_html, item)
+        return post_id, True
 
     def _free_slug(self, item: Item, label: str) -> str:
         wanted = make_slug(unquote(item.slug)) if item.slug else ""
         base = wanted or make_slug(plain_title(item.title)) or "post"
         slug, n = base, 2
-        while db.session.execute(db.select(Post.id).filter_by(slug=slug).limit(1)).first() is not None:
+        while slug in self.slugs:
             slug = f"{base[:SLUG_MAX_CHARS - 6]}-{n}"
             n += 1
+        self.slugs.add(slug)
         if wanted and slug != wanted:
             self.report.note(f"“{label}”: the slug “{wanted}” is taken by another post; stored as “{slug}” "
                              f"(its old address /?p={item.wp_id} leads to it).")
         return slug
 
-    def _feed_id_free(self, guid: str) -> bool:
-        return db.session.execute(db.select(Post.id).filter_by(feed_id=guid).limit(1)).first() is None
+    def _permalink(self, values: dict) -> str:
+        """The post's absolute permalink (on the Site URL), or its path when no Site URL is known."""
+        post = Post(slug=values["slug"], published_at=values["published_at"])
+        try:
+            return absolute_url_for("public.post", **permalink_values(post))
+        except RuntimeError:
+            parts = permalink_values(post)
+            return f"/{parts['year']:04}/{parts['month']:02}/{parts['day']:02}/{parts['slug']}/"
 
-    def _tags(self, names: list[str]) -> list[Tag]:
-        tags: dict[str, Tag] = {}
+    def _tag_ids(self, names: list[str]) -> list[int]:
+        ids: dict[str, int] = {}
         for raw in names:
             name = " ".join(html.unescape(raw).split())[:100]
             slug = make_slug(name, max_length=120) or "tag"
-            if not name or slug in tags:
+            if not name or slug in ids:
                 continue
-            tag = db.session.execute(db.select(Tag).filter_by(slug=slug)).scalar_one_or_none()
-            if tag is None:
-                tag = Tag(name=name, slug=slug)
-                db.session.add(tag)
+            if slug not in self.tags:
+                tags = Tag.__table__
+                self.tags[slug] = self.connection.execute(
+                    tags.insert().returning(tags.c.id), {"name": name, "slug": slug}
+                ).scalar_one()
                 self.report.count("tags")
-            tags[slug] = tag
-        return list(tags.values())
+            ids[slug] = self.tags[slug]
+        return list(ids.values())
 
-    def _record_deliveries(self, post: Post, item: Item) -> None:
+    def _record_deliveries(self, post_id: int, body_html: str, item: Item) -> None:
         """The outbox rows of an imported post, so that nothing is ever sent for what WordPress sent,
         nor for links WordPress had the chance to ping: our own export's deliveries as they were;
         else the URLs WordPress pinged as sent, and every other link as not to be sent (WordPress's
         exporter does not say which links it pinged). "Resend" in the editor sends one if wanted."""
-        rows: dict[tuple[str, str], Delivery] = {}
+        rows: dict[tuple[str, str], dict] = {}
+        source_url = self.permalinks[post_id]
 
         def add(target: str, origin: str, **values) -> None:
             key = (normalize_url(target), origin)
             if key not in rows and http_url_key(target):
-                rows[key] = Delivery(post_id=post.id, target=target[:2000], origin=origin, source_url="",
-                                     created_at=self.now, updated_at=self.now, **values)
+                rows[key] = {"post_id": post_id, "target": target[:2000], "origin": origin, "source_url": source_url,
+                             "created_at": self.now, "updated_at": self.now, "method": None, "endpoint": None,
+                             "attempts": 0, "last_attempt_at": None, **values}
 
         for d in item.deliveries:
             origin = d.origin if d.origin in set(DeliveryOrigin) else DeliveryOrigin.LINK
@@ -263,7 +303,7 @@ class WxrImporter:
                 endpoint=d.endpoint[:2000] or None, status=status, detail=d.detail,
                 attempts=d.attempts, last_attempt_at=d.last_attempt_at)
         pinged = {normalize_url(u) for u in item.pinged if http_url_key(u)}
-        for link in outgoing_links(post.body_html):
+        for link in outgoing_links(body_html):
             if normalize_url(link) in pinged:
                 add(link, DeliveryOrigin.LINK, method=DeliveryMethod.PINGBACK, status=DeliveryStatus.SENT,
                     detail="Pinged by WordPress before the import.")
@@ -278,7 +318,8 @@ class WxrImporter:
         for url in item.trackback_urls.split():
             add(url, DeliveryOrigin.TRACKBACK, method=DeliveryMethod.TRACKBACK, status=DeliveryStatus.NOT_SENT,
                 detail="Imported: not sent.")
-        db.session.add_all(rows.values())
+        if rows:
+            self.connection.execute(Delivery.__table__.insert(), list(rows.values()))
 
     # Comments -----------------------------------------------------------------------------------
 
@@ -286,17 +327,19 @@ class WxrImporter:
         for comment in item.comments:
             self.report.skip(_kind_word(comment), f"{comment.wp_id} on “{plain_title(item.title)}”", why)
 
-    def store_comments(self, post_id: int, item: Item, label: str) -> None:
+    def store_comments(self, post_id: int, item: Item, label: str, new_post: bool = False) -> None:
         if not item.comments:
             return
-        known = dict(db.session.execute(
-            db.select(Comment.wp_comment_id, Comment.id).filter(Comment.post_id == post_id,
-                                                                  Comment.wp_comment_id.is_not(None))
-        ).all())
-        sources = set(db.session.execute(
-            db.select(Comment.source_key).filter(Comment.post_id == post_id, Comment.source_key.is_not(None))
-        ).scalars())
-        permalink = self._post_path(post_id)
+        known, sources = {}, set()
+        if not new_post:  # a post imported before: what it has already
+            known = dict(db.session.execute(
+                db.select(Comment.wp_comment_id, Comment.id).filter(Comment.post_id == post_id,
+                                                                      Comment.wp_comment_id.is_not(None))
+            ).all())
+            sources = set(db.session.execute(
+                db.select(Comment.source_key).filter(Comment.post_id == post_id, Comment.source_key.is_not(None))
+            ).scalars())
+        permalink = self.permalinks.get(post_id) or self._permalink_of(post_id)
         new_rows, parents = [], []
         for comment in item.comments:
             what = f"{comment.wp_id} on “{label}”"
@@ -311,8 +354,9 @@ class WxrImporter:
             parents.append(comment)
         if not new_rows:
             return
-        ids = db.session.execute(
-            sa.insert(Comment).returning(Comment.id, sort_by_parameter_order=True), new_rows
+        table = Comment.__table__
+        ids = self.connection.execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True), new_rows
         ).scalars().all()
         for comment, new_id in zip(parents, ids, strict=True):
             known[comment.wp_id] = new_id
@@ -325,9 +369,13 @@ class WxrImporter:
                 self.report.note(f"Comment {comment.wp_id} on “{label}” replies to comment {comment.parent}, "
                                  "which is not in the file: it is shown as a comment of its own.")
             elif parent_id != new_id:
-                threading.append({"id": new_id, "parent_id": parent_id})
+                threading.append({"child": new_id, "parent": parent_id})
         if threading:
-            db.session.execute(sa.update(Comment), threading)
+            table = Comment.__table__
+            self.connection.execute(
+                table.update().where(table.c.id == sa.bindparam("child")).values(parent_id=sa.bindparam("parent")),
+                threading,
+            )
 
     def _comment_row(
         self, post_id: int, comment: WxrComment, what: str, sources: set[str], permalink: str
@@ -379,35 +427,36 @@ class WxrImporter:
             "wp_comment_id": comment.wp_id,
         }
 
-    def _post_path(self, post_id: int) -> str:
-        from ..permalinks import absolute_url_for, permalink_values
-
+    def _permalink_of(self, post_id: int) -> str:
         post = db.session.get(Post, post_id)
-        try:
-            return absolute_url_for("public.post", **permalink_values(post))
-        except RuntimeError:  # no Site URL recorded and no request: the path is what we know
-            values = permalink_values(post)
-            return f"/{values['year']:04}/{values['month']:02}/{values['day']:02}/{values['slug']}/"
+        self.permalinks[post_id] = self._permalink({"slug": post.slug, "published_at": post.published_at})
+        return self.permalinks[post_id]
 
 
 def _kind_word(comment: WxrComment) -> str:
     return comment.type if comment.type in ("pingback", "trackback", "webmention") else "comment"
 
 
+LINK = re.compile(r"""<a\s[^>]*?href\s*=\s*(["'])(.*?)\1[^>]*>(.*?)</a\s*>""", re.IGNORECASE | re.DOTALL)
+LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+PARAGRAPH_EDGE = re.compile(r"</?(?:p|blockquote|li|pre|div|ul|ol)\b[^>]*>", re.IGNORECASE)
+TAG = re.compile(r"<[^>]*>")
+
+
 def comment_text(content: str) -> str:
     """A WordPress comment's HTML as the plain text our comments hold (shown escaped, URLs linked):
-    paragraphs and line breaks kept, a link's address kept after its text, entities decoded."""
-    if "<" not in content and "&" not in content:
-        return content.strip()
-    soup = BeautifulSoup(content, "html.parser")
-    for anchor in soup.find_all("a", href=True):
-        text, href = anchor.get_text(), anchor["href"]
-        plain = text.strip() in (href, href.rstrip("/")) or not href.startswith("http")
-        anchor.replace_with(text if plain else f"{text} ({href})")
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for block in soup.find_all(["p", "blockquote", "li", "pre"]):
-        block.insert_before("\n\n")
-        block.insert_after("\n\n")
-    text = soup.get_text()
+    paragraphs and line breaks kept, a link's address kept after its text, other tags dropped,
+    entities decoded."""
+    if "<" not in content:
+        return html.unescape(content).strip()
+
+    def link(match: re.Match) -> str:
+        href, text = html.unescape(match.group(2)), TAG.sub("", match.group(3))
+        plain = html.unescape(text).strip() in (href, href.rstrip("/")) or not href.startswith("http")
+        return text if plain else f"{text} ({href})"
+
+    text = LINK.sub(link, content)
+    text = LINE_BREAK.sub("\n", text)
+    text = PARAGRAPH_EDGE.sub("\n\n", text)
+    text = html.unescape(TAG.sub("", text))
     return re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+\n", "\n", text)).strip()
