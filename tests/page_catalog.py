@@ -155,6 +155,8 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("settings, general", "/admin/settings/general", "owner"),
         Page("settings, discussion", "/admin/settings/discussion", "owner"),
         Page("settings, apply defaults", "/admin/settings/discussion/apply-defaults", "owner"),
+        Page("tools, import", "/admin/tools/import", "owner"),
+        Page("tools, export", "/admin/tools/export", "owner"),
     ]
     return FilledBlog(pages=pages, post_path=post_path, post_id=main_id)
 
@@ -193,6 +195,7 @@ def form_pages(app, blog: FilledBlog, owner, reader) -> dict[str, str]:
     answers["settings, general errors"] = owner.post("/admin/settings/general", data={
         "csrf_token": csrf_token(owner, "/admin/settings/general"), "blog_title": "", "tagline": "",
         "site_url": "ftp://nowhere", "posts_per_page": "0", "timezone": "Mars/Olympus"})
+    answers.update(import_pages(owner))
     html = {name: response.get_data(as_text=True) for name, response in answers.items()}
     for name, response in answers.items():
         assert response.status_code in (200, 400, 401, 409, 422), f"{name}: {response.status_code}"
@@ -207,3 +210,23 @@ def setup_pages(app_factory) -> dict[str, str]:
     errors = client.post("/setup", data={"csrf_token": csrf_token(client, "/setup"), "blog_title": "",
                                           "username": "", "password": "short", "email": "nope"})
     return {"setup": blank, "setup, errors": errors.get_data(as_text=True)}
+
+
+def import_pages(owner) -> dict:
+    """Tools → Import's answers: the report of an import (counts, skipped items, notes, old images), and
+    the form with a refused file."""
+    import io
+
+    from wxr_testing import C, P, wxr
+
+    data = wxr(
+        P(9001, "Imported <em>post</em>", "imported-post", '<img src="http://old.example/wp-content/uploads/a.jpg" alt="">',
+          comments=[C(1, parent=99), C(2, approved="trash")]),
+        P(9002, "About", "about", type="page"),
+    )
+    token = csrf_token(owner, "/admin/tools/import")
+    report = owner.post("/admin/tools/import", content_type="multipart/form-data",
+                        data={"csrf_token": token, "file": (io.BytesIO(data), "old.xml")})
+    refused = owner.post("/admin/tools/import", content_type="multipart/form-data",
+                         data={"csrf_token": token, "file": (io.BytesIO(b"not xml"), "bad.xml")})
+    return {"tools, import report": report, "tools, import refused": refused}
