@@ -220,7 +220,8 @@ def import_pages(owner) -> dict:
     from wxr_testing import C, P, wxr
 
     data = wxr(
-        P(9001, "Imported <em>post</em>", "imported-post", '<img src="http://old.example/wp-content/uploads/a.jpg" alt="">',
+        P(9001, "Imported <em>post</em>", "imported-post",
+          '<img src="http://old.example/wp-content/uploads/a.jpg" alt="">',
           comments=[C(1, parent=99), C(2, approved="trash")]),
         P(9002, "About", "about", type="page"),
     )

@@ -38,14 +38,16 @@ def fill(app, author) -> None:
     author.save("Unfinished", "Draft text", action="draft")
     with app.app_context():
         now = utcnow().replace(microsecond=0)
-        top = Comment(post_id=first.id, author_name="Ann", author_email="ann@example.com", content="Hello <b>there</b> & all",
+        top = Comment(post_id=first.id, author_name="Ann", author_email="ann@example.com",
+                      content="Hello <b>there</b> & all",
                       status=CommentStatus.APPROVED, ip="192.0.2.1", created_at=now)
         db.session.add(top)
         db.session.flush()
         db.session.add_all([
             Comment(post_id=first.id, parent_id=top.id, author_name="admin", content="A reply\n\nin two paragraphs",
                     status=CommentStatus.APPROVED, created_at=now),
-            Comment(post_id=first.id, author_name="Held", content="Waiting", status=CommentStatus.PENDING, created_at=now),
+            Comment(post_id=first.id, author_name="Held", content="Waiting", status=CommentStatus.PENDING,
+                    created_at=now),
             Comment(post_id=first.id, author_name="Spam", content="Buy", status=CommentStatus.SPAM, created_at=now),
             Comment(post_id=first.id, kind=CommentKind.PINGBACK, author_name="Pinger", status=CommentStatus.APPROVED,
                     author_url="http://pinger.example/p/", source_key="http://pinger.example/p/", content="[…] x […]",

@@ -287,7 +287,8 @@ def test_import_page_uploads_and_reports(app, author):
 
 def test_import_page_shows_why_a_file_is_refused(app, author):
     before = snapshot(app)
-    data = {"csrf_token": csrf_token(author.client, "/admin/tools/import"), "file": (io.BytesIO(BILLION_LAUGHS), "x.xml")}
+    data = {"csrf_token": csrf_token(author.client, "/admin/tools/import"),
+            "file": (io.BytesIO(BILLION_LAUGHS), "x.xml")}
     response = author.client.post("/admin/tools/import", data=data, content_type="multipart/form-data")
     assert response.status_code == 400
     assert "declares a DTD" in response.get_data(as_text=True)
@@ -307,7 +308,8 @@ def test_import_page_refuses_visitors_and_requests_without_csrf(app, author, vis
     before = snapshot(app)
     assert visitor.get("/admin/tools/import").status_code == 302
     upload = {"file": (io.BytesIO(A_BLOG), "a.xml")}
-    assert visitor.post("/admin/tools/import", data=upload, content_type="multipart/form-data").status_code in (400, 302)
+    response = visitor.post("/admin/tools/import", data=upload, content_type="multipart/form-data")
+    assert response.status_code in (400, 302)
     upload = {"file": (io.BytesIO(A_BLOG), "a.xml")}
     response = author.client.post("/admin/tools/import", data=upload, content_type="multipart/form-data")
     assert response.status_code == 400
