@@ -340,7 +340,7 @@ class WxrImporter:
                 db.select(Comment.source_key).filter(Comment.post_id == post_id, Comment.source_key.is_not(None))
             ).scalars())
         permalink = self.permalinks.get(post_id) or self._permalink_of(post_id)
-        new_rows, parents = [], []
+        new_rows, parents, left_out = [], [], set()
         for comment in item.comments:
             what = f"{comment.wp_id} on “{label}”"
             if comment.wp_id in known:
@@ -348,6 +348,7 @@ class WxrImporter:
                 continue
             row = self._comment_row(post_id, comment, what, sources, permalink)
             if row is None:
+                left_out.add(comment.wp_id)
                 continue
             known[comment.wp_id] = None  # a repeated id in the file counts once
             new_rows.append(row)
@@ -366,8 +367,9 @@ class WxrImporter:
                 continue
             parent_id = known.get(comment.parent)
             if parent_id is None:
+                where = "was left out (see Skipped)" if comment.parent in left_out else "is not in the file"
                 self.report.note(f"Comment {comment.wp_id} on “{label}” replies to comment {comment.parent}, "
-                                 "which is not in the file: it is shown as a comment of its own.")
+                                 f"which {where}: it is shown as a comment of its own.")
             elif parent_id != new_id:
                 threading.append({"child": new_id, "parent": parent_id})
         if threading:
