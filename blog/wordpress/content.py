@@ -33,6 +33,7 @@ CAPTION = re.compile(r"\[caption([^\]]*)\](.*?)\[/caption\]", re.IGNORECASE | re
 CAPTION_MEDIA = re.compile(r"^\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*</a>)?)(.*)$", re.IGNORECASE | re.DOTALL)
 # nh3 writes every attribute in double quotes: the sanitised HTML needs no parser for this.
 IMG_SRC = re.compile(r'<img\b[^>]*?\ssrc="([^"]*)"', re.IGNORECASE)
+HTML_COMMENTS_ONLY = re.compile(r"(?:\s*<!--.*?-->\s*)+", re.DOTALL)
 SHORTCODE = re.compile(r"\[([a-z][a-z0-9_-]*)[\s\]]", re.IGNORECASE)
 
 
@@ -74,6 +75,9 @@ def autop(text: str) -> str:
     for chunk in re.split(r"\n\s*\n", text):
         chunk = chunk.strip()
         if not chunk:
+            continue
+        if HTML_COMMENTS_ONLY.fullmatch(chunk):  # <!--more-->, <!--nextpage-->: no empty paragraph
+            out.append(chunk)
             continue
         lead, middle, trail = EDGES.match(chunk).groups()
         middle = middle.strip()

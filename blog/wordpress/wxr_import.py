@@ -94,6 +94,7 @@ class WxrImporter:
         self.old_hosts: set[str] = set()
         self.authors: set[str] = set()
         self.unknown_authors: set[str] = set()
+        self.terms: set[tuple[str, str]] = set()
         self.slugs: set[str] | None = None  # filled by _load_existing at the first post
         self.imported: dict[str, int] = {}
         self.feed_ids: set[str] = set()
@@ -109,7 +110,9 @@ class WxrImporter:
             case Author():
                 self.authors.add(record.login)
                 self.report.note(f"Author “{record.display_name or record.login}” is now you ({self.owner_name}).")
-            case Term(taxonomy="category"):
+            case Term(taxonomy="category") if (record.taxonomy, record.slug) not in self.terms:
+                # WordPress 6.1 writes each category twice: as <wp:category> and as <wp:term>.
+                self.terms.add((record.taxonomy, record.slug))
                 pages_and_categories.store_category(self.report, record)
             case Term():
                 pass  # tags are made when a post uses them: an unused tag would be an empty page
