@@ -134,12 +134,22 @@ def import_wordpress_command(file) -> None:
 
 @click.command("export-wordpress")
 @click.argument("file", type=click.File("w", encoding="utf-8", lazy=True), default="-")
+@click.option("--site-url", help="The blog's address, when Settings → General has none recorded yet.")
 @with_appcontext
-def export_wordpress_command(file) -> None:
+def export_wordpress_command(file, site_url: str | None) -> None:
     """Write the whole blog as a WordPress export (WXR 1.2) to FILE, or to standard output: posts,
     drafts, tags, comments, pingbacks, trackbacks, webmentions, and what was sent for each post."""
+    from contextlib import nullcontext
+
+    from .site_settings import get_setting
     from .wordpress.wxr_export import write_wxr
 
     check_database()
-    for chunk in write_wxr():
-        file.write(chunk)
+    recorded = get_setting("site_url")
+    if not recorded and not site_url:
+        raise click.ClickException("The export's links need the blog's address, and none is recorded yet "
+                                   "(Settings → General → Site URL): give it with --site-url https://blog.example")
+    context = nullcontext() if recorded else current_app.test_request_context(base_url=site_url)
+    with context:
+        for chunk in write_wxr():
+            file.write(chunk)

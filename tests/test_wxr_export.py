@@ -158,3 +158,12 @@ def test_export_to_a_file(app, author, tmp_path):
     result = app.test_cli_runner().invoke(args=["export-wordpress", str(path)])
     assert result.exit_code == 0, result.output
     assert ET.fromstring(path.read_bytes()).find("channel/title").text == "Test Blog"
+
+
+def test_export_without_a_site_url_asks_for_one(app, author):
+    with app.app_context():
+        save_settings({"site_url": ""})
+    result = app.test_cli_runner().invoke(args=["export-wordpress"])
+    assert result.exit_code == 1 and "--site-url" in result.output
+    result = app.test_cli_runner().invoke(args=["export-wordpress", "--site-url", "https://blog.example"])
+    assert result.exit_code == 0 and "<wp:base_site_url>https://blog.example</wp:base_site_url>" in result.output

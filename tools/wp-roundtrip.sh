@@ -28,10 +28,10 @@ echo "== WordPress's export imported into a fresh blog"
 blog first import-wordpress "$WORK/wordpress.xml"
 echo "== the same file again (changes nothing)"
 blog first import-wordpress "$WORK/wordpress.xml" | head -1
-blog first export-wordpress "$WORK/first.xml"
+blog first export-wordpress --site-url http://first.example "$WORK/first.xml"
 echo "== our export imported into a second fresh blog"
 blog second import-wordpress "$WORK/first.xml" | head -1
-blog second export-wordpress "$WORK/second.xml"
+blog second export-wordpress --site-url http://second.example "$WORK/second.xml"
 "$HERE/.venv/bin/python" - "$WORK/first.xml" "$WORK/second.xml" <<'PY'
 import sys
 from blog.wordpress.wxr_reader import Item, read_wxr
