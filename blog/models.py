@@ -405,3 +405,27 @@ class RateCounter(db.Model):
     key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class ImportStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class WordPressImport(Leased, db.Model):
+    """A WordPress export uploaded on Tools → Import: imported by the job layer (the file waits in the
+    instance folder), with its report or why it was refused; its status page is /admin/tools/import/<token>."""
+
+    __tablename__ = "wordpress_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    filename: Mapped[str] = mapped_column(sa.String(255), default="")
+    status: Mapped[str] = mapped_column(sa.String(20), default=ImportStatus.QUEUED, index=True)
+    report: Mapped[str] = mapped_column(sa.Text, default="", server_default="")  # ImportReport.as_dict(), as JSON
+    error: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -195,7 +195,7 @@ def form_pages(app, blog: FilledBlog, owner, reader) -> dict[str, str]:
     answers["settings, general errors"] = owner.post("/admin/settings/general", data={
         "csrf_token": csrf_token(owner, "/admin/settings/general"), "blog_title": "", "tagline": "",
         "site_url": "ftp://nowhere", "posts_per_page": "0", "timezone": "Mars/Olympus"})
-    answers.update(import_pages(owner))
+    answers.update(import_pages(app, owner))
     html = {name: response.get_data(as_text=True) for name, response in answers.items()}
     for name, response in answers.items():
         assert response.status_code in (200, 400, 401, 409, 422), f"{name}: {response.status_code}"
@@ -212,12 +212,14 @@ def setup_pages(app_factory) -> dict[str, str]:
     return {"setup": blank, "setup, errors": errors.get_data(as_text=True)}
 
 
-def import_pages(owner) -> dict:
-    """Tools → Import's answers: the report of an import (counts, skipped items, notes, old images), and
-    the form with a refused file."""
+def import_pages(app, owner) -> dict:
+    """Tools → Import's pages: an import waiting for the job layer, its report (counts, skipped items,
+    notes, old images), and the form with a refused file."""
     import io
 
     from wxr_testing import C, P, wxr
+
+    from blog.jobs.wordpress_imports import run_pass
 
     data = wxr(
         P(9001, "Imported <em>post</em>", "imported-post",
@@ -226,8 +228,13 @@ def import_pages(owner) -> dict:
         P(9002, "About", "about", type="page"),
     )
     token = csrf_token(owner, "/admin/tools/import")
-    report = owner.post("/admin/tools/import", content_type="multipart/form-data",
-                        data={"csrf_token": token, "file": (io.BytesIO(data), "old.xml")})
-    refused = owner.post("/admin/tools/import", content_type="multipart/form-data",
-                         data={"csrf_token": token, "file": (io.BytesIO(b"not xml"), "bad.xml")})
-    return {"tools, import report": report, "tools, import refused": refused}
+    pages = {}
+    for name, upload in (("report", data), ("refused", b"not xml")):
+        queued = owner.post("/admin/tools/import", content_type="multipart/form-data",
+                            data={"csrf_token": token, "file": (io.BytesIO(upload), f"{name}.xml")})
+        status = queued.headers["Location"]
+        pages[f"tools, import {name}, queued"] = owner.get(status)
+        with app.app_context():
+            run_pass()
+        pages[f"tools, import {name}"] = owner.get(status)
+    return pages

@@ -273,26 +273,45 @@ def test_command_line_refuses_a_bad_file_in_one_line(app, author, tmp_path):
     assert "declares a DTD" in result.output and "Nothing was imported." in result.output
 
 
-def test_import_page_uploads_and_reports(app, author):
+def upload(client, data: bytes, name: str = "old-blog.WordPress.2020-01-05.xml"):
+    form = {"csrf_token": csrf_token(client, "/admin/tools/import"), "file": (io.BytesIO(data), name)}
+    return client.post("/admin/tools/import", data=form, content_type="multipart/form-data")
+
+
+def test_import_page_imports_in_the_background_and_reports(app, author):
     page = author.client.get("/admin/tools/import").get_data(as_text=True)
     assert "WordPress export file" in page and ">Import<" in page
-    data = {"csrf_token": csrf_token(author.client, "/admin/tools/import"),
-            "file": (io.BytesIO(A_BLOG), "old-blog.WordPress.2020-01-05.xml")}
-    response = author.client.post("/admin/tools/import", data=data, content_type="multipart/form-data")
-    assert response.status_code == 200
-    html = response.get_data(as_text=True)
+    response = upload(author.client, A_BLOG)
+    assert response.status_code == 302
+    status = response.headers["Location"]
+    waiting = author.client.get(status)
+    assert waiting.status_code == 200 and waiting.headers["Refresh"] == "3"
+    assert "Waiting for the background worker" in waiting.get_data(as_text=True)
+    assert posts_by_title(app) == {}
+    assert run_until_idle(app=app)["imports"] == 1
+    done = author.client.get(status)
+    assert "Refresh" not in done.headers
+    html = done.get_data(as_text=True)
     assert "2 posts" in html and "4 comments" in html and "1 pingbacks" in html and "1 trackbacks" in html
     assert "in WordPress&#39;s trash" in html and "http://old.example/wp-content/uploads/cat.jpg" in html
+    assert "Classic post" in posts_by_title(app)
+    assert list((Path(app.instance_path) / "imports").iterdir()) == []  # the upload is gone once imported
 
 
 def test_import_page_shows_why_a_file_is_refused(app, author):
-    before = snapshot(app)
-    data = {"csrf_token": csrf_token(author.client, "/admin/tools/import"),
-            "file": (io.BytesIO(BILLION_LAUGHS), "x.xml")}
-    response = author.client.post("/admin/tools/import", data=data, content_type="multipart/form-data")
-    assert response.status_code == 400
+    before = {name: rows for name, rows in snapshot(app).items() if name != "wordpress_imports"}
+    status = upload(author.client, BILLION_LAUGHS, "x.xml").headers["Location"]
+    run_until_idle(app=app)
+    response = author.client.get(status)
     assert "declares a DTD" in response.get_data(as_text=True)
-    assert snapshot(app) == before
+    assert "was refused; nothing was imported" in response.get_data(as_text=True)
+    assert {name: rows for name, rows in snapshot(app).items() if name != "wordpress_imports"} == before
+
+
+def test_import_status_pages_are_the_owners_only(app, author, visitor):
+    status = upload(author.client, A_BLOG).headers["Location"]
+    assert visitor.get(status).status_code == 302
+    assert author.client.get("/admin/tools/import/no-such-token").status_code == 404
 
 
 def test_import_page_refuses_a_file_over_the_limit(app, author):

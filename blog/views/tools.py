@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from ..auth import require_login
+from ..jobs import wake_jobs
+from ..models import ImportStatus
 from ..wordpress.import_form import ImportForm
+from ..wordpress.import_jobs import entries_read, find_import, queue_import, report_of
 from ..wordpress.wxr_export import export_filename, write_wxr
-from ..wordpress.wxr_import import import_wordpress
-from ..wordpress.wxr_reader import WxrError
 
 bp = Blueprint("tools", __name__, url_prefix="/admin/tools")
 
@@ -34,14 +45,26 @@ def index():
 def import_page():
     form = ImportForm()
     if form.validate_on_submit():
-        try:
-            report = import_wordpress(form.file.data.stream)
-        except WxrError as error:
-            form.file.errors.append(f"{error} Nothing was imported.")
-        else:
-            return render_template("tools/import_report.html", report=report, filename=form.file.data.filename)
+        job = queue_import(form.file.data.stream, form.file.data.filename)
+        wake_jobs("imports")
+        return redirect(url_for("tools.import_status", token=job.token))
     return render_template("tools/import.html", form=form, max_bytes=_max_bytes()), 400 if form.errors else 200
 
+
+@bp.get("/import/<token>")
+def import_status(token):
+    job = find_import(token)
+    if job is None:
+        abort(404)
+    if job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        # A Refresh header, not <meta refresh>: the page reloads itself until the import is done.
+        page = render_template("tools/import_running.html", job=job, entries=entries_read(job))
+        return page, 200, {"Refresh": "3", "Cache-Control": "no-store"}
+    if job.status == ImportStatus.FAILED:
+        form = ImportForm(formdata=None)
+        form.file.errors = [job.error]
+        return render_template("tools/import.html", form=form, max_bytes=_max_bytes(), failed=job), 200
+    return render_template("tools/import_report.html", report=report_of(job), filename=job.filename)
 
 
 @bp.errorhandler(413)
