@@ -117,6 +117,7 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
                 source_url="https://blog.example/", status=status, attempts=1, last_attempt_at=moment,
                 detail="The page answered 404 Not Found" if status == DeliveryStatus.FAILED else "",
             ))
+        _wordpress_imports()
         db.session.commit()
         post_path = post_path_of(app, main_id)
         month_path = "/" + post.published_at.strftime("%Y/%m") + "/"
@@ -157,8 +158,34 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("settings, apply defaults", "/admin/settings/discussion/apply-defaults", "owner"),
         Page("tools, import", "/admin/tools/import", "owner"),
         Page("tools, export", "/admin/tools/export", "owner"),
+        *(Page(f"tools, import {state}", f"/admin/tools/import/import-{state}", "owner")
+          for state in ("queued", "running", "done", "failed")),
     ]
     return FilledBlog(pages=pages, post_path=post_path, post_id=main_id)
+
+
+def _wordpress_imports() -> None:
+    """Tools → Import uploads in each state, for their status pages."""
+    import json
+
+    from blog.models import ImportStatus, WordPressImport
+    from blog.wordpress.import_report import ImportReport
+
+    report = ImportReport()
+    report.count("posts", 12)
+    report.count("comments", 340)
+    report.count("already imported posts", 2)
+    report.skip("page", "About", "not supported yet")
+    report.skip("comment", "12 on “Hello”", "in WordPress's trash")
+    report.note("Author “Old User” is now you (alice).")
+    report.old_image("http://old.example/wp-content/uploads/cat.jpg")
+    for state in ImportStatus:
+        db.session.add(WordPressImport(
+            token=f"import-{state}", filename="old-blog.WordPress.2020-01-05.xml", status=state,
+            report=json.dumps(report.as_dict()) if state == ImportStatus.DONE else "",
+            error="This file declares a DTD, which a WordPress export never does; it was refused. "
+                  "Nothing was imported." if state == ImportStatus.FAILED else "",
+        ))
 
 
 def post_path_of(app, post_id: int) -> str:
