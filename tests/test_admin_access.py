@@ -11,7 +11,7 @@ from flask import url_for
 
 from blog.comments import CommentInput, add_visitor_comment
 from blog.extensions import db
-from blog.models import Post, User
+from blog.models import Post, User, WordPressImport
 
 
 @pytest.fixture
@@ -25,7 +25,9 @@ def content(app, author):
             ip="192.0.2.1",
             user_agent="test",
         )
-        return {"post_id": post.id, "comment_id": comment.id, "action": "approve"}
+        db.session.add(WordPressImport(token="an-import", filename="old.xml"))  # its status page
+        db.session.commit()
+        return {"post_id": post.id, "comment_id": comment.id, "action": "approve", "token": "an-import"}
 
 
 def admin_urls(app, ids: dict, method: str) -> list[str]:
