@@ -69,11 +69,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         health,
         linkbacks,
         media,
+        old_addresses,
         profile,
         profile_photos,
         public,
         seo,
         settings,
+        tools,
         uploads,
     )
     from .views import auth as auth_views
@@ -82,7 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     security_headers.init_app(app)
     for module in (public, uploads, feeds, seo, linkbacks, auth_views, dashboard, editor, media, admin_comments,
-                   categories, settings, profile, profile_photos, health, errors):
+                   categories, settings, profile, profile_photos, tools, health, old_addresses, errors):
         app.register_blueprint(module.bp)
     register_commands(app)
     return app

@@ -1,5 +1,5 @@
 """Flask commands: `serve` (web server plus background jobs), `worker` (jobs only), `create-admin`,
-`retrain-spam`."""
+`retrain-spam`, `import-wordpress`, `export-wordpress`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(copy_database_command)
     app.cli.add_command(retrain_spam)
+    app.cli.add_command(import_wordpress_command)
+    app.cli.add_command(export_wordpress_command)
 
 
 @click.command()
@@ -111,3 +113,43 @@ def retrain_spam() -> None:
     done = retrain()
     click.echo(f"The spam filter learned from {done.spam} spam and {done.ham} legitimate items "
                f"({done.added} found in the moderation history); {done.tokens} tokens.")
+
+
+@click.command("import-wordpress")
+@click.argument("file", type=click.File("rb"))
+@with_appcontext
+def import_wordpress_command(file) -> None:
+    """Import a WordPress export (WXR, from WordPress's Tools → Export): posts, tags, comments,
+    pingbacks and trackbacks. Notifies no one; importing the same file again changes nothing."""
+    from .wordpress.wxr_import import import_wordpress
+    from .wordpress.wxr_reader import WxrError
+
+    check_database()
+    try:
+        report = import_wordpress(file, progress=lambda n: click.echo(f"… {n} entries read", err=True))
+    except WxrError as error:
+        raise click.ClickException(f"{error} Nothing was imported.") from error
+    click.echo(report.as_text())
+
+
+@click.command("export-wordpress")
+@click.argument("file", type=click.File("w", encoding="utf-8", lazy=True), default="-")
+@click.option("--site-url", help="The blog's address, when Settings → General has none recorded yet.")
+@with_appcontext
+def export_wordpress_command(file, site_url: str | None) -> None:
+    """Write the whole blog as a WordPress export (WXR 1.2) to FILE, or to standard output: posts,
+    drafts, tags, comments, pingbacks, trackbacks, webmentions, and what was sent for each post."""
+    from contextlib import nullcontext
+
+    from .site_settings import get_setting
+    from .wordpress.wxr_export import write_wxr
+
+    check_database()
+    recorded = get_setting("site_url")
+    if not recorded and not site_url:
+        raise click.ClickException("The export's links need the blog's address, and none is recorded yet "
+                                   "(Settings → General → Site URL): give it with --site-url https://blog.example")
+    context = nullcontext() if recorded else current_app.test_request_context(base_url=site_url)
+    with context:
+        for chunk in write_wxr():
+            file.write(chunk)

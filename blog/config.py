@@ -155,3 +155,7 @@ PASSWORD_RESET_PER_ACCOUNT_PER_HOUR = 3
 # and the results page says so.
 SEARCH_MAX_QUERY_CHARS = 200
 SEARCH_MAX_TERMS = 20
+
+# Tools -> Import: the largest WordPress export file the page takes (the command line,
+# `flask --app blog import-wordpress FILE`, has no limit). Uploads are spooled to a temporary file.
+WORDPRESS_IMPORT_MAX_BYTES = 256 * 1024 * 1024

@@ -191,7 +191,10 @@ def _add_default_category(table, connection, **kw):
 
 class Post(db.Model):
     __tablename__ = "posts"
-    __table_args__ = (sa.Index("uq_posts_feed_id", "feed_id", unique=True),)
+    __table_args__ = (
+        sa.Index("uq_posts_feed_id", "feed_id", unique=True),
+        sa.Index("uq_posts_import_key", "import_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(250))
@@ -226,6 +229,11 @@ class Post(db.Model):
     trashed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_before_trash: Mapped[str | None] = mapped_column(sa.String(20))
     slug_before_trash: Mapped[str | None] = mapped_column(sa.String(200))
+    # For a post imported from WordPress (blog/wordpress/): its id there (what /?p=123 asks for), its
+    # guid, and "<old site URL>#<id>", which makes importing the same file again change nothing.
+    wp_post_id: Mapped[int | None] = mapped_column(index=True)
+    wp_guid: Mapped[str] = mapped_column(sa.String(2000), default="", server_default="")
+    import_key: Mapped[str | None] = mapped_column(sa.String(2100))
 
     author: Mapped[User] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, order_by="Tag.name")
@@ -292,6 +300,10 @@ class Comment(db.Model):
         # One linkback per source page and post, whatever the protocol or how many arrive at once.
         sa.Index("uq_comments_post_source_key", "post_id", "source_key", unique=True,
                  sqlite_where=sa.text("source_key IS NOT NULL"), postgresql_where=sa.text("source_key IS NOT NULL")),
+        # A comment imported from WordPress, once per post whatever how often the file is imported.
+        sa.Index("uq_comments_post_wp_comment_id", "post_id", "wp_comment_id", unique=True,
+                 sqlite_where=sa.text("wp_comment_id IS NOT NULL"),
+                 postgresql_where=sa.text("wp_comment_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -328,6 +340,8 @@ class Comment(db.Model):
     link_text: Mapped[str] = mapped_column(sa.String(250), default="", server_default="")
     spam_score: Mapped[float | None] = mapped_column(sa.Float)
     spam_score_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Its id in the WordPress export it was imported from (None: it arrived here).
+    wp_comment_id: Mapped[int | None]
 
     post: Mapped[Post] = relationship(back_populates="comments")
     moderation_events: Mapped[list[ModerationEvent]] = relationship(
@@ -497,3 +511,27 @@ class RateCounter(db.Model):
     key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class ImportStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class WordPressImport(Leased, db.Model):
+    """A WordPress export uploaded on Tools → Import: imported by the job layer (the file waits in the
+    instance folder), with its report or why it was refused; its status page is /admin/tools/import/<token>."""
+
+    __tablename__ = "wordpress_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    filename: Mapped[str] = mapped_column(sa.String(255), default="")
+    status: Mapped[str] = mapped_column(sa.String(20), default=ImportStatus.QUEUED, index=True)
+    report: Mapped[str] = mapped_column(sa.Text, default="", server_default="")  # ImportReport.as_dict(), as JSON
+    error: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

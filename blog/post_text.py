@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import markdown
 from markupsafe import Markup, escape
 
+from .media.responsive import ResponsiveImages
 from .rendering import MARKDOWN_CONFIG, MARKDOWN_EXTENSIONS, html_to_text, sanitize_html
 
 EXCERPT_WORDS = 55  # WordPress's excerpt_length
@@ -38,7 +39,9 @@ class PostText:
 
 def render_post_text(source: str) -> PostText:
     """Everything stored about a post's text, from its Markdown source."""
-    html = markdown.markdown(source, extensions=MARKDOWN_EXTENSIONS, extension_configs=MARKDOWN_CONFIG)
+    # Images load lazily; our uploads get their size and a srcset of their copies (as render_markdown).
+    html = markdown.markdown(source, extensions=[*MARKDOWN_EXTENSIONS, ResponsiveImages()],
+                             extension_configs=MARKDOWN_CONFIG)
     return post_text_from_html(html)
 
 

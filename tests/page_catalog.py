@@ -155,6 +155,7 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
                 source_url="https://blog.example/", status=status, attempts=1, last_attempt_at=moment,
                 detail="The page answered 404 Not Found" if status == DeliveryStatus.FAILED else "",
             ))
+        _wordpress_imports()
         db.session.commit()
         post_path = post_path_of(app, main_id)
         month_path = "/" + post.published_at.strftime("%Y/%m") + "/"
@@ -230,6 +231,10 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("reply, refused for spam", f"/admin/comments/{spam_id}/reply", "owner"),
         Page("lost password", "/login/lost-password", "reader"),
         Page("reset password", f"/login/reset/{reset_token(app)}", "reader"),
+        Page("tools, import", "/admin/tools/import", "owner"),
+        Page("tools, export", "/admin/tools/export", "owner"),
+        *(Page(f"tools, import {state}", f"/admin/tools/import/import-{state}", "owner")
+          for state in ("queued", "running", "done", "failed")),
     ]
     return FilledBlog(pages=pages, post_path=post_path, post_id=main_id)
 
@@ -248,6 +253,30 @@ def reset_token(app) -> str:
 
     with app.app_context():
         return make_token(db.session.execute(db.select(User)).scalar_one())
+
+
+def _wordpress_imports() -> None:
+    """Tools → Import uploads in each state, for their status pages."""
+    import json
+
+    from blog.models import ImportStatus, WordPressImport
+    from blog.wordpress.import_report import ImportReport
+
+    report = ImportReport()
+    report.count("posts", 12)
+    report.count("comments", 340)
+    report.count("already imported posts", 2)
+    report.skip("page", "About", "not supported yet")
+    report.skip("comment", "12 on “Hello”", "in WordPress's trash")
+    report.note("Author “Old User” is now you (alice).")
+    report.old_image("http://old.example/wp-content/uploads/cat.jpg")
+    for state in ImportStatus:
+        db.session.add(WordPressImport(
+            token=f"import-{state}", filename="old-blog.WordPress.2020-01-05.xml", status=state,
+            report=json.dumps(report.as_dict()) if state == ImportStatus.DONE else "",
+            error="This file declares a DTD, which a WordPress export never does; it was refused. "
+                  "Nothing was imported." if state == ImportStatus.FAILED else "",
+        ))
 
 
 def post_path_of(app, post_id: int) -> str:
@@ -336,6 +365,7 @@ def form_pages(app, blog: FilledBlog, owner, reader) -> dict[str, str]:
     answers["settings, reading errors"] = owner.post("/admin/settings/reading", data={
         "csrf_token": csrf_token(owner, "/admin/settings/reading"), "posts_per_page": "0", "posts_per_rss": "101",
         "rss_use_excerpt": "neither", "home_use_excerpt": ""})
+    answers.update(import_pages(app, owner))
     html = {name: response.get_data(as_text=True) for name, response in answers.items()}
     for name, response in answers.items():
         assert response.status_code in (200, 400, 401, 409, 422), f"{name}: {response.status_code}"
@@ -350,3 +380,31 @@ def setup_pages(app_factory) -> dict[str, str]:
     errors = client.post("/setup", data={"csrf_token": csrf_token(client, "/setup"), "blog_title": "",
                                           "username": "", "password": "short", "email": "nope"})
     return {"setup": blank, "setup, errors": errors.get_data(as_text=True)}
+
+
+def import_pages(app, owner) -> dict:
+    """Tools → Import's pages: an import waiting for the job layer, its report (counts, skipped items,
+    notes, old images), and the form with a refused file."""
+    import io
+
+    from wxr_testing import C, P, wxr
+
+    from blog.jobs.wordpress_imports import run_pass
+
+    data = wxr(
+        P(9001, "Imported <em>post</em>", "imported-post",
+          '<img src="http://old.example/wp-content/uploads/a.jpg" alt="">',
+          comments=[C(1, parent=99), C(2, approved="trash")]),
+        P(9002, "About", "about", type="page"),
+    )
+    token = csrf_token(owner, "/admin/tools/import")
+    pages = {}
+    for name, upload in (("report", data), ("refused", b"not xml")):
+        queued = owner.post("/admin/tools/import", content_type="multipart/form-data",
+                            data={"csrf_token": token, "file": (io.BytesIO(upload), f"{name}.xml")})
+        status = queued.headers["Location"]
+        pages[f"tools, import {name}, queued"] = owner.get(status)
+        with app.app_context():
+            run_pass()
+        pages[f"tools, import {name}"] = owner.get(status)
+    return pages

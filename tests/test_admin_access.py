@@ -12,7 +12,7 @@ from flask import url_for
 from blog.comments import CommentInput, add_visitor_comment
 from blog.extensions import db
 from blog.media.tables import MediaItem
-from blog.models import Post, User
+from blog.models import Post, User, WordPressImport
 
 
 @pytest.fixture
@@ -29,8 +29,10 @@ def content(app, author):
         image = MediaItem(path="2026/01/photo-0123abcd.jpg", original_name="photo.jpg", mime_type="image/jpeg",
                           width=10, height=10, byte_size=100, variant_widths=[], alt_text="A photo")
         db.session.add(image)
+        db.session.add(WordPressImport(token="an-import", filename="old.xml"))  # its status page
         db.session.commit()
-        return {"post_id": post.id, "comment_id": comment.id, "action": "approve", "item_id": image.id}
+        return {"post_id": post.id, "comment_id": comment.id, "action": "approve", "item_id": image.id,
+                "token": "an-import"}
 
 
 def admin_urls(app, ids: dict, method: str) -> list[str]:

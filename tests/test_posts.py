@@ -206,7 +206,8 @@ def test_due_scheduled_posts_are_published_exactly_once(ctx):
 
 def test_run_due_jobs_reports_what_it_published(ctx):
     ctx.save("Due", publish_date=NOW + timedelta(minutes=5))
-    idle = {"published": 0, "linkbacks": 0, "linkback_checks": 0, "webmentions": 0, "mail": 0, "housekeeping": 0}
+    idle = {"published": 0, "linkbacks": 0, "linkback_checks": 0, "webmentions": 0, "mail": 0, "housekeeping": 0,
+            "imports": 0}
     assert run_due_jobs(now=NOW) == idle
     assert run_due_jobs(now=NOW + timedelta(minutes=5)) == {**idle, "published": 1}
     assert run_due_jobs(now=NOW + timedelta(minutes=6)) == idle

@@ -199,7 +199,7 @@ def test_only_a_worker_without_notifications_polls_and_only_the_queues_requests_
     runner = JobRunner(app, interval=5, poll_seconds=1)
     idle = {queue.name: runner.idle_seconds(queue) for queue in all_queues()}
     assert idle == {"published": 5, "linkbacks": 1, "linkback_checks": 1, "webmentions": 1, "mail": 1,
-                    "housekeeping": 5}
+                    "housekeeping": 5, "imports": 1}
     in_serve = JobRunner(app, interval=5)  # `flask serve`: its own requests wake it
     assert {in_serve.idle_seconds(queue) for queue in all_queues()} == {5}
 

@@ -33,7 +33,7 @@ class Queue:
 
 
 def all_queues() -> list[Queue]:
-    from . import deliveries, housekeeping, linkback_checks, mail, scheduled_posts, webmentions
+    from . import deliveries, housekeeping, linkback_checks, mail, scheduled_posts, webmentions, wordpress_imports
 
     return [
         Queue("published", scheduled_posts.run_pass, fed_by_requests=False),  # the clock brings its work
@@ -42,6 +42,7 @@ def all_queues() -> list[Queue]:
         Queue("webmentions", webmentions.run_pass),
         Queue("mail", mail.run_pass),
         Queue("housekeeping", housekeeping.run_pass, fed_by_requests=False),
+        Queue("imports", wordpress_imports.run_pass),
     ]
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
+
+from ..wordpress.old_addresses import slug_redirect
 
 bp = Blueprint("errors", __name__)
 
@@ -34,5 +36,14 @@ def csrf_error(error):
     )
 
 
+@bp.app_errorhandler(404)
+def not_found(error):
+    """Last of all, an old WordPress address ending in a post's slug (/slug/, /2020/slug/...) leads to it."""
+    if request.method in ("GET", "HEAD") and (target := slug_redirect(request.path)):
+        return redirect(target, code=301)
+    return _page(404)
+
+
 for _code in MESSAGES:
-    bp.app_errorhandler(_code)(lambda error, code=_code: _page(code))
+    if _code != 404:
+        bp.app_errorhandler(_code)(lambda error, code=_code: _page(code))

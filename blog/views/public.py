@@ -24,6 +24,7 @@ from ..permalinks import absolute_url_for, local_time, post_url
 from ..search import search_posts
 from ..site_settings import get_setting, get_settings
 from ..threads import arrange
+from ..wordpress.old_addresses import query_redirect
 
 bp = Blueprint("public", __name__)
 
@@ -40,6 +41,8 @@ def index(page):
     if "s" in request.args:  # WordPress's search address, /?s=term (&paged=N)
         paged = request.args.get("paged", type=int) or 1
         return redirect(url_for("public.search", q=request.args["s"], **({"page": paged} if paged > 1 else {})), 301)
+    if (old := query_redirect(request.args)) is not None:  # WordPress's /?p=123, /?page_id=4, /?m=202001
+        return redirect(old, code=301) if old else abort(404)
     pagination = archive.newest_posts(page, get_setting("posts_per_page"))
     return render_template(
         "public/index.html",
