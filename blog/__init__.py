@@ -56,7 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import auth, security_headers, templating
+    from . import auth, comment_html, page_cache, security_headers, templating
     from .cli import register_commands
     from .views import admin_comments, editor, errors, feeds, health, linkbacks, public, seo, settings
     from .views import auth as auth_views
@@ -67,6 +67,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     for module in (public, feeds, seo, linkbacks, auth_views, editor, admin_comments, settings, health, errors):
         app.register_blueprint(module.bp)
     register_commands(app)
+    app.cli.add_command(comment_html.rerender_command)
+    page_cache.init_app(app)  # last: see its docstring
     return app
 
 

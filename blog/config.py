@@ -65,6 +65,10 @@ SERVER_CLEANUP_INTERVAL_SECONDS = 2
 # 0: none, the client address is the connecting one. Login lockout and comment flood control go by it.
 TRUSTED_PROXY_COUNT = 0
 
+# The full-page cache for anonymous readers (blog/page_cache.py): on or off, and how much each process keeps.
+PAGE_CACHE = True
+PAGE_CACHE_MAX_BYTES = 32 * 1024 * 1024
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no "form expired" after a long edit

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask
 
 from .authors import author_card
+from .comment_html import comment_html
 from .discussion import comments_close_at, pings_close_at
 from .permalinks import absolute_url_for, local_time, permalink_values, post_url, trackback_url
 from .rendering import render_comment_text
@@ -31,7 +32,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         post_url=post_url, trackback_url=trackback_url, absolute_url_for=absolute_url_for,
         comments_close_at=comments_close_at, pings_close_at=pings_close_at, author_card=author_card,
-        page_meta=page_meta, permalink_values=permalink_values,
+        page_meta=page_meta, permalink_values=permalink_values, comment_html=comment_html,
     )
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, comment_text=render_comment_text,
