@@ -67,7 +67,7 @@ TRUSTED_PROXY_COUNT = 0
 
 # The full-page cache for anonymous readers (blog/page_cache.py): on or off, and how much each process keeps.
 PAGE_CACHE = True
-PAGE_CACHE_MAX_BYTES = 32 * 1024 * 1024
+PAGE_CACHE_MAX_BYTES = 16 * 1024 * 1024  # twice: pages as rendered, and as sent to cookieless readers
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

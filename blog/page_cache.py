@@ -24,6 +24,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .comments import OWN_COMMENTS_KEY
 from .extensions import db
@@ -38,6 +39,7 @@ PRIVATE_TABLES = frozenset({
 
 # Rendered in place of the comment form's CSRF token; each visitor's own token replaces it when served.
 TOKEN_PLACEHOLDER = "\x00page-cache-csrf-token\x00"
+WIRE_KEY = "blog.page_cache.wire"  # environ: a page for the fast path (blog/page_cache_wsgi.py) to keep
 PRIVATE = "private, no-store"
 PRIVATE_REVALIDATE = "private, no-cache"
 # Headers a view sets that belong to the stored page (the rest are added by after-request hooks, each time).
@@ -151,10 +153,23 @@ def _bump_for_bulk_statements(state) -> None:
     bump_generations(state.session.connection(), {"site"})
 
 
+def _generations_query(count: int) -> sa.TextClause:
+    names = ", ".join(f":k{i}" for i in range(count))
+    return sa.text(f"SELECT key, generation FROM page_generations WHERE key IN ({names})")
+
+
+GENERATIONS_QUERIES = {count: _generations_query(count) for count in (1, 2)}  # text: no compiling per request
+
+
+def generations_query(count: int) -> sa.TextClause:
+    query = GENERATIONS_QUERIES.get(count)
+    return _generations_query(count) if query is None else query
+
+
 def read_generations(keys: tuple[str, ...]) -> dict[str, int]:
-    """The current generation of each key (0 for one never bumped)."""
-    table = PageGeneration.__table__
-    rows = db.session.execute(sa.select(table.c.key, table.c.generation).where(table.c.key.in_(keys)))
+    """The current generation of each key (0 for one never bumped). Asked on every public page view: one
+    primary-key lookup, written as text so that building the statement costs nothing."""
+    rows = db.session.connection().execute(generations_query(len(keys)), {f"k{i}": k for i, k in enumerate(keys)})
     found = {key: generation for key, generation in rows}
     return {key: found.get(key, 0) for key in keys}
 
@@ -233,8 +248,9 @@ def _visitor_has_state() -> bool:
 
 
 def _cache_key() -> str:
+    """Scheme, host, path and query: absolute links are built on the request's host when no Site URL is set."""
     query = request.query_string.decode("latin-1")
-    return f"{request.path}?{query}" if query else request.path
+    return f"{request.scheme}://{request.host}{request.script_root}{request.path}{'?' + query if query else ''}"
 
 
 def _serve_cached():
@@ -283,6 +299,8 @@ def _finish_public_page(response: Response) -> Response:
     entry = g.get("page_cache_hit")
     if entry is None:
         entry = _keep(response)
+    if entry is not None and not request.cookies:  # the fast path in front of Flask keeps it too
+        request.environ[WIRE_KEY] = {"entry": entry}
     body = response.get_data()
     if TOKEN_PLACEHOLDER.encode() in body:
         had_token = "csrf_token" in session
@@ -331,6 +349,14 @@ def init_app(app: Flask) -> None:
     """Install the cache's request hooks, last in create_app: its after_request hook then runs before the others
     (Flask runs them newest first) and sees the view's own headers; its before_request hook is put first, so a
     stored page is served before any other work."""
+    from .page_cache_wsgi import CookielessFastPath
+
     app.extensions["page_cache"] = PageStore(int(app.config["PAGE_CACHE_MAX_BYTES"]))
     app.before_request_funcs.setdefault(None, []).insert(0, _serve_cached)
     app.after_request(_finish_public_page)
+    # Inside ProxyFix, when there is one: the fast path must see the forwarded scheme and host.
+    outer = app.wsgi_app
+    if isinstance(outer, ProxyFix):
+        outer.app = CookielessFastPath(app, outer.app)
+    else:
+        app.wsgi_app = CookielessFastPath(app, outer)

@@ -249,3 +249,48 @@ def test_post_page_query_count_does_not_grow_with_comments(app, author, visitor)
             app.config["PAGE_CACHE"] = True
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_cookieless_readers_get_the_fast_path_and_see_changes_from_another_app(app, author, tmp_path, monkeypatch):
+    """A request without cookies is answered in front of Flask; its check of the generations still sees a change
+    committed through another app instance at once."""
+    post = author.publish("Fast", "First words.")
+    url = author.url_of(post)
+    other = make_app(tmp_path, monkeypatch)
+    reader = other.test_client(use_cookies=False)
+    assert [cache_state(reader.get(u)) for u in (url, url, "/", "/")] == ["miss", "hit", "miss", "hit"]
+    author.save("Fast", "Second words.", post_id=post.id)
+    page = reader.get(url)
+    assert cache_state(page) == "miss" and "Second words." in page.get_data(as_text=True)
+    home = reader.get("/")
+    assert cache_state(home) == "miss"
+    assert reader.get("/", headers={"If-None-Match": home.headers["ETag"]}).status_code == 304
+
+
+def test_cookieless_visitor_gets_a_session_and_token_that_work(app, author):
+    post = author.publish("Fresh session", "Text.")
+    url = author.url_of(post)
+    app.test_client(use_cookies=False).get(url)  # stored for the fast path
+    visitor = app.test_client()
+    page = visitor.get(url)  # no cookie yet: the fast path makes the session
+    assert cache_state(page) == "hit" and "Set-Cookie" in page.headers
+    assert page.headers["Cache-Control"] == "private, no-cache"
+    token = TOKEN_RE.search(page.get_data(as_text=True)).group(1)
+    response = visitor.post(f"/comment/{post.id}", data={"csrf_token": token, "name": "New", "email": "n@example.com",
+                                                         "content": "Token from the fast path"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.execute(sa.select(Comment).filter_by(content="Token from the fast path")).scalar_one()
+
+
+def test_each_host_has_its_own_pages(app, author):
+    """Without a Site URL, absolute links are built on the request's host: one host's page is never another's."""
+    post = author.publish("Hosts", "Text.")
+    url = author.url_of(post)
+    with app.test_request_context():
+        save_settings({"site_url": ""})
+    reader = app.test_client(use_cookies=False)
+    for host in ("one.example", "two.example", "one.example", "two.example"):
+        page = reader.get(url, headers={"Host": host}).get_data(as_text=True)
+        assert f"http://{host}/" in page
+        assert ("one.example" if host == "two.example" else "two.example") not in page
