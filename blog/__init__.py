@@ -56,8 +56,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import auth, comment_html, page_cache, security_headers, templating
+    from . import auth, comment_html, page_cache, security_headers, static_versions, templating
     from .cli import register_commands
+    from .compression import Compression
     from .views import admin_comments, editor, errors, feeds, health, linkbacks, public, seo, settings
     from .views import auth as auth_views
 
@@ -68,7 +69,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(module.bp)
     register_commands(app)
     app.cli.add_command(comment_html.rerender_command)
+    static_versions.init_app(app)
     page_cache.init_app(app)  # last: see its docstring
+    if app.config["COMPRESS_RESPONSES"]:
+        app.wsgi_app = Compression(app.wsgi_app, min_bytes=int(app.config["COMPRESS_MIN_BYTES"]))
     return app
 
 

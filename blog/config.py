@@ -69,6 +69,10 @@ TRUSTED_PROXY_COUNT = 0
 PAGE_CACHE = True
 PAGE_CACHE_MAX_BYTES = 16 * 1024 * 1024  # twice: pages as rendered, and as sent to cookieless readers
 
+# gzip for text responses of at least this many bytes, when the client accepts it (off: a proxy in front does it).
+COMPRESS_RESPONSES = True
+COMPRESS_MIN_BYTES = 500
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no "form expired" after a long edit
