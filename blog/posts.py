@@ -222,3 +222,19 @@ def publish_due_posts(now: datetime | None = None) -> list[Post]:
             db.select(Post).filter(Post.id.in_(published)).options(selectinload(Post.tags))
         ).scalars()
     )
+
+
+ADMIN_POSTS_PER_PAGE = 20  # as WordPress's Posts screen
+
+
+def editor_posts_page(page: int, per_page: int = ADMIN_POSTS_PER_PAGE):
+    """One page of every post (drafts and scheduled ones too), newest first, with the columns the Posts screen
+    shows; a page past the last is empty (Flask-SQLAlchemy Pagination)."""
+    from sqlalchemy.orm import load_only
+
+    shown = load_only(Post.id, Post.title, Post.slug, Post.status, Post.published_at, Post.updated_at)
+    query = (
+        db.select(Post).options(shown)
+        .order_by(db.func.coalesce(Post.published_at, Post.updated_at).desc(), Post.id.desc())
+    )
+    return db.paginate(query, page=max(1, page), per_page=per_page, error_out=False, count=True)

@@ -15,7 +15,15 @@ from ..jobs import wake_jobs
 from ..linkbacks.outbox import STATUS_WORDS, delivery_summary, plan_notifications, resend
 from ..models import Delivery, DeliveryMethod, Post, utcnow
 from ..permalinks import local_time, post_url
-from ..posts import PostInput, SlugTaken, count_comments_under, delete_post, preview_post, save_post
+from ..posts import (
+    PostInput,
+    SlugTaken,
+    count_comments_under,
+    delete_post,
+    editor_posts_page,
+    preview_post,
+    save_post,
+)
 from ..site_settings import blog_timezone, get_setting
 from ..templating import format_datetime
 
@@ -32,12 +40,12 @@ def dashboard():
 
 @bp.get("/posts")
 def posts():
-    rows = db.session.execute(
-        db.select(Post).order_by(db.func.coalesce(Post.published_at, Post.updated_at).desc(), Post.id.desc())
-    ).scalars().all()
+    pagination = editor_posts_page(request.args.get("page", 1, type=int))
+    rows = pagination.items
     return render_template(
         "editor/posts.html",
         posts=rows,
+        pagination=pagination,
         counts=archive.approved_counts([p.id for p in rows]),
         linkbacks=delivery_summary([p.id for p in rows]),
     )
