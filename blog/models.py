@@ -190,6 +190,8 @@ class Comment(db.Model):
         sa.Index("ix_comments_post_status_created", "post_id", "status", "created_at"),
         # The moderation queue and the comment feed: a status, newest first.
         sa.Index("ix_comments_status_created", "status", "created_at"),
+        # The moderation queue's tab counts (kind by status) read from the index alone.
+        sa.Index("ix_comments_kind_status", "kind", "status"),
         # One linkback per source page and post, whatever the protocol or how many arrive at once.
         sa.Index("uq_comments_post_source_key", "post_id", "source_key", unique=True,
                  sqlite_where=sa.text("source_key IS NOT NULL"), postgresql_where=sa.text("source_key IS NOT NULL")),

@@ -23,6 +23,7 @@ def upgrade():
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('content_html', sa.Text(), nullable=True))
         batch_op.create_index('ix_comments_status_created', ['status', 'created_at'], unique=False)
+        batch_op.create_index('ix_comments_kind_status', ['kind', 'status'], unique=False)
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.create_index('ix_posts_status_published_at', ['status', 'published_at', 'id'], unique=False)
     with op.batch_alter_table('post_tags', schema=None) as batch_op:
@@ -62,5 +63,6 @@ def downgrade():
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.drop_index('ix_posts_status_published_at')
     with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.drop_index('ix_comments_kind_status')
         batch_op.drop_index('ix_comments_status_created')
         batch_op.drop_column('content_html')
