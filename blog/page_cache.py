@@ -294,7 +294,12 @@ def _finish_public_page(response: Response) -> Response:
         if request.method in ("GET", "HEAD"):
             response.headers["Cache-Control"] = PRIVATE
         return response
-    if not g.get("page_public") or response.status_code != 200 or response.direct_passthrough:
+    if not g.get("page_public") or response.direct_passthrough:
+        return response
+    if response.status_code != 200:  # not kept; a form on it (an error page's) still needs a real token
+        if g.get("csrf_token") == TOKEN_PLACEHOLDER and TOKEN_PLACEHOLDER.encode() in response.get_data():
+            g.pop("csrf_token")
+            response.set_data(response.get_data().replace(TOKEN_PLACEHOLDER.encode(), generate_csrf().encode()))
         return response
     entry = g.get("page_cache_hit")
     if entry is None:
