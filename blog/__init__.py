@@ -57,8 +57,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import auth, security_headers, templating
+    from . import auth, comment_html, page_cache, security_headers, static_versions, templating
     from .cli import register_commands
+    from .compression import Compression
     from .views import (
         admin_comments,
         categories,
@@ -87,6 +88,11 @@ def create_app(test_config: dict | None = None) -> Flask:
                    categories, settings, profile, profile_photos, tools, health, old_addresses, errors):
         app.register_blueprint(module.bp)
     register_commands(app)
+    app.cli.add_command(comment_html.rerender_command)
+    static_versions.init_app(app)
+    page_cache.init_app(app)  # last: see its docstring
+    if app.config["COMPRESS_RESPONSES"]:
+        app.wsgi_app = Compression(app.wsgi_app, min_bytes=int(app.config["COMPRESS_MIN_BYTES"]))
     return app
 
 

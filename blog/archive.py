@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from .extensions import db
 from .models import Category, Comment, CommentKind, Post, PostKind, PostStatus, Tag
@@ -129,11 +129,20 @@ def approved_counts(post_ids: list[int]) -> dict[int, Counts]:
     return counts
 
 
+# What a post's page shows of each item: not the text typed (its stored HTML instead), the addresses, notes.
+SHOWN_ITEM_COLUMNS = (
+    Comment.id, Comment.post_id, Comment.parent_id, Comment.kind, Comment.status, Comment.author_name,
+    Comment.author_url, Comment.author_photo, Comment.content_html, Comment.created_at, Comment.mention_type,
+    Comment.verification,
+)
+
+
 def approved_items(post: Post) -> list[Comment]:
-    """Everything approved under a post (comments and mentions), oldest first."""
+    """Everything approved under a post (comments and mentions), oldest first, with the columns pages show."""
     return list(
         db.session.execute(
             db.select(Comment)
+            .options(load_only(*SHOWN_ITEM_COLUMNS, raiseload=True))
             .filter(Comment.post_id == post.id, Comment.shown_to_readers())
             .order_by(Comment.created_at, Comment.id)
         ).scalars()

@@ -72,6 +72,14 @@ SERVER_CLEANUP_INTERVAL_SECONDS = 2
 # 0: none, the client address is the connecting one. Login lockout and comment flood control go by it.
 TRUSTED_PROXY_COUNT = 0
 
+# The full-page cache for anonymous readers (blog/page_cache.py): on or off, and how much each process keeps.
+PAGE_CACHE = True
+PAGE_CACHE_MAX_BYTES = 16 * 1024 * 1024  # twice: pages as rendered, and as sent to cookieless readers
+
+# gzip for text responses of at least this many bytes, when the client accepts it (off: a proxy in front does it).
+COMPRESS_RESPONSES = True
+COMPRESS_MIN_BYTES = 500
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no "form expired" after a long edit

@@ -148,6 +148,7 @@ post_tags = sa.Table(
     db.metadata,
     sa.Column("post_id", sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("tag_id", sa.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index("ix_post_tags_tag_id", "tag_id"),  # a tag's page: its posts
 )
 
 
@@ -194,6 +195,8 @@ class Post(db.Model):
     __table_args__ = (
         sa.Index("uq_posts_feed_id", "feed_id", unique=True),
         sa.Index("uq_posts_import_key", "import_key", unique=True),
+        # Every public list: published posts, newest first (home, tag, month, feeds).
+        sa.Index("ix_posts_status_published_at", "status", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -297,6 +300,10 @@ class Comment(db.Model):
     __tablename__ = "comments"
     __table_args__ = (
         sa.Index("ix_comments_post_status_created", "post_id", "status", "created_at"),
+        # The moderation queue and the comment feed: a status, newest first.
+        sa.Index("ix_comments_status_created", "status", "created_at"),
+        # The moderation queue's tab counts (kind by status) read from the index alone.
+        sa.Index("ix_comments_kind_status", "kind", "status"),
         # One linkback per source page and post, whatever the protocol or how many arrive at once.
         sa.Index("uq_comments_post_source_key", "post_id", "source_key", unique=True,
                  sqlite_where=sa.text("source_key IS NOT NULL"), postgresql_where=sa.text("source_key IS NOT NULL")),
@@ -315,6 +322,8 @@ class Comment(db.Model):
     author_email: Mapped[str] = mapped_column(sa.String(254), default="")
     author_url: Mapped[str] = mapped_column(sa.String(2000), default="")
     content: Mapped[str] = mapped_column(sa.Text, default="")
+    # The content as HTML, rendered once when stored (blog/comment_html.py); None until rendered.
+    content_html: Mapped[str | None] = mapped_column(sa.Text)
     ip: Mapped[str] = mapped_column(sa.String(45), default="")
     user_agent: Mapped[str] = mapped_column(sa.String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -302,3 +302,4 @@ def publish_due_posts(now: datetime | None = None) -> list[Post]:
             db.select(Post).filter(Post.id.in_(published)).options(selectinload(Post.tags))
         ).scalars()
     )
+

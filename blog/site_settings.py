@@ -120,7 +120,15 @@ def save_settings(values: dict[str, Any]) -> None:
 
 
 def blog_timezone() -> ZoneInfo:
+    """The blog's time zone, looked up once per request (every date on a page asks)."""
+    settings = get_settings()
+    name = settings["timezone"]
+    cached = g.get("blog_timezone")
+    if cached is not None and cached[0] == name:
+        return cached[1]
     try:
-        return ZoneInfo(get_setting("timezone"))
+        zone = ZoneInfo(name)
     except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+        zone = ZoneInfo("UTC")
+    g.blog_timezone = (name, zone)
+    return zone

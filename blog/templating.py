@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask, url_for
 
 from .authors import author_card
+from .comment_html import comment_html
 from .discussion import comments_close_at, pings_close_at
 from .models import Post
 from .pages import navigation_pages
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
         comments_close_at=comments_close_at, pings_close_at=pings_close_at, author_card=author_card,
         page_meta=page_meta, permalink_values=permalink_values, comments_feed_url=comments_feed_url,
         edit_url=edit_url, navigation_pages=navigation_pages, continue_reading_html=continue_reading_html,
+        comment_html=comment_html,
     )
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, comment_text=render_comment_text,

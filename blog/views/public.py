@@ -15,11 +15,12 @@ from ..comments import (
     own_pending_comments,
     remember_own_comment,
 )
-from ..discussion import accepts_comments, accepts_pingbacks, accepts_trackbacks
+from ..discussion import accepts_comments, accepts_pingbacks, accepts_trackbacks, comments_close_at, pings_close_at
 from ..extensions import csrf, db
 from ..forms import CommentForm
 from ..jobs import wake_jobs
 from ..models import Comment, CommentStatus, Post
+from ..page_cache import expire_page_at
 from ..permalinks import absolute_url_for, local_time, post_url
 from ..search import search_posts
 from ..site_settings import get_setting, get_settings
@@ -119,6 +120,8 @@ def render_post(post: Post, form: CommentForm, status: int = 200):
     if replying_to is not None:
         form.parent_id.data = replying_to.id
     g.pingbacks_open = accepts_pingbacks(post)
+    for closing in (comments_close_at(post), pings_close_at(post)):
+        expire_page_at(closing)  # the form and the trackback URL go away then
     return (
         render_template(
             "public/post.html",
