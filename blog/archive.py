@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import defer, load_only, selectinload
 
 from .extensions import db
 from .models import Category, Comment, CommentKind, Post, PostKind, PostStatus, Tag
@@ -142,7 +142,9 @@ def approved_items(post: Post) -> list[Comment]:
     return list(
         db.session.execute(
             db.select(Comment)
-            .options(load_only(*SHOWN_ITEM_COLUMNS, raiseload=True))
+            # The text typed is read only for an item stored without its HTML (one written by plain
+            # statements, such as an import of old comments): deferred, never a failure.
+            .options(load_only(*SHOWN_ITEM_COLUMNS, raiseload=True), defer(Comment.content))
             .filter(Comment.post_id == post.id, Comment.shown_to_readers())
             .order_by(Comment.created_at, Comment.id)
         ).scalars()

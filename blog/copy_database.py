@@ -18,6 +18,9 @@ from .database import describe_failure, masked_url
 from .extensions import db, migrate
 
 BATCH_ROWS = 1000
+# Tables the migrations fill on an empty database (the default category): on the target they are emptied
+# in the copy's transaction, and rows in them alone do not make it "a blog".
+SEEDED_BY_MIGRATIONS = ("categories",)
 CONNECT_TIMEOUT_SECONDS = 10  # libpq waits for ever by default when a host does not answer
 
 
@@ -70,6 +73,9 @@ def copy_database(target: str, *, batch_rows: int = BATCH_ROWS, say: Callable[[s
 def _copy_all(source_engine: sa.Engine, target_engine: sa.Engine, batch_rows: int) -> list[TableCount]:
     """Every table in one transaction on the target: committed only when all counts match."""
     with source_engine.connect() as source, target_engine.begin() as target:
+        for table in reversed(db.metadata.sorted_tables):
+            if table.name in SEEDED_BY_MIGRATIONS:
+                target.execute(table.delete())
         for table in db.metadata.sorted_tables:
             try:
                 _copy_table(table, source, target, batch_rows)
@@ -145,6 +151,8 @@ def refuse_a_blog(engine: sa.Engine, url: sa.URL) -> None:
     with engine.connect() as conn:
         existing = set(sa.inspect(conn).get_table_names())
         for table in db.metadata.sorted_tables:
+            if table.name in SEEDED_BY_MIGRATIONS:
+                continue
             if table.name in existing and conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first():
                 raise CopyRefused(f"{masked_url(url)} already holds a blog (its table {table.name} has rows); "
                                   "copy only into an empty database.")

@@ -35,6 +35,7 @@ from .models import Comment, CommentStatus, Post, PostStatus
 PRIVATE_TABLES = frozenset({
     "page_generations", "deliveries", "moderation_events", "incoming_webmentions", "linkback_checks",
     "outgoing_mail", "rate_counters", "spam_tokens", "spam_examples", "spam_counters", "login_failures",
+    "wordpress_imports", "post_revisions", "post_autosaves",
 })  # fmt: skip
 
 # Rendered in place of the comment form's CSRF token; each visitor's own token replaces it when served.

@@ -120,9 +120,21 @@ def admin_pages(app, author, post, comment_id):
     plus the editor's preview (which shows the post's own HTML), a refused form and a 404."""
     pages = []
     image = upload_json(author, image_bytes(), "box.png").get_json()  # the Media page, with something on it
-    for url in admin_get_urls(app, {"post_id": post.id, "comment_id": comment_id, "item_id": image["id"]}):
+    with app.app_context():  # a WordPress import's status page
+        from blog.extensions import db
+        from blog.models import WordPressImport
+
+        db.session.add(WordPressImport(token="an-import", filename="old.xml"))
+        db.session.commit()
+    ids = {"post_id": post.id, "comment_id": comment_id, "item_id": image["id"], "token": "an-import"}
+    for url in admin_get_urls(app, ids):
         response = author.client.get(url, follow_redirects=True)
         assert response.status_code == 200, url
+        if response.mimetype != "text/html":  # a download (the WordPress export file) is no admin screen
+            assert response.headers["Content-Disposition"].startswith("attachment"), url
+            continue
+        if not response.request.path.startswith("/admin"):  # sent on to a public page (a published post's preview)
+            continue
         pages.append((url, response))
     preview = author.save("Previewed", "Text with ![x](https://images.example/x.png) and a [link](https://a.example/).",
                           action="preview")

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
 
+from ..comment_html import render_stored_html
 from ..extensions import db
 from ..feed_ids import tag_uri
 from ..linkbacks.links import http_url_key, normalize_url, outgoing_links
@@ -433,7 +434,8 @@ class WxrImporter:
             "author_name": (html.unescape(comment.author))[:250],
             "author_email": (comment.author_email)[:254],
             "author_url": (comment.author_url)[:2000],
-            "content": (comment_text(comment.content)),
+            "content": (content := comment_text(comment.content)),
+            "content_html": render_stored_html(content),  # as the ORM would store it (blog/comment_html.py)
             "ip": comment.author_ip[:45], "user_agent": (comment.user_agent)[:255],
             "created_at": comment.date_gmt or self.now,
             "verification": None, "verification_note": IMPORTED_NOTE if kind != CommentKind.COMMENT else "",
