@@ -85,8 +85,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     templating.init_app(app)
     security_headers.init_app(app)
-    for module in (public, uploads, feeds, seo, linkbacks, auth_views, dashboard, editor, revisions, media, admin_comments,
-                   categories, settings, profile, profile_photos, tools, health, old_addresses, errors):
+    for module in (public, uploads, feeds, seo, linkbacks, auth_views, dashboard, editor, revisions, media,
+                   admin_comments, categories, settings, profile, profile_photos, tools, health, old_addresses, errors):
         app.register_blueprint(module.bp)
     register_commands(app)
     return app
