@@ -18,6 +18,7 @@
   var textChanged = false; // Title or Content changed since the last autosave
   var unsaved = false; // anything changed that no save has kept yet
   var submitting = false;
+  var pending = Promise.resolve();
 
   function say(message, isError) {
     if (!status) return;
@@ -40,7 +41,7 @@
     data.append("title", title.value);
     data.append("body", body.value);
     var otherChanged = unsaved && otherFieldsChanged;
-    fetch(url, {
+    pending = fetch(url, {
       method: "POST",
       body: data,
       credentials: "same-origin",
@@ -91,9 +92,19 @@
       otherFieldsChanged = true;
     }
   });
-  form.addEventListener("submit", function () {
-    submitting = true;
+  form.addEventListener("submit", function (event) {
     clearTimeout(timer);
+    if (sending) {
+      // An autosave is on its way (for a new post it is making the draft): send the form once it is
+      // back, to the address it gave, so pressing Publish meanwhile never makes a second post.
+      event.preventDefault();
+      var submitter = event.submitter;
+      pending.then(function () {
+        form.requestSubmit(submitter);
+      });
+      return;
+    }
+    submitting = true;
   });
   window.addEventListener("beforeunload", function (event) {
     if (!unsaved || submitting) return;
