@@ -91,3 +91,38 @@ def test_editor_autosaves_and_asks_before_leaving_unsaved_changes(app, browser, 
     expect(page.get_by_role("button", name="Restore This Revision")).to_be_visible()
     assert dialogs == ["beforeunload", "beforeunload"]
     assert problems == []
+
+
+def test_publishing_while_the_first_autosave_is_on_its_way_makes_one_post(app, browser, live_server):
+    app.config["AUTOSAVE_INTERVAL_SECONDS"] = 1
+    base = live_server.url
+    page = browser.new_context().new_page()
+    page.goto(base + "/setup")
+    page.get_by_label("Blog title").fill("Autosave Blog")
+    page.get_by_label("Username").fill("writer")
+    page.get_by_label("Password").fill("a good password")
+    page.get_by_label("Email").fill("writer@example.com")
+    page.get_by_role("button", name="Install").click()
+    expect(page).to_have_url(base + "/admin/posts/new")
+
+    held = []
+
+    def hold(route):  # the server handles the autosave at once; the page gets its answer when let go
+        held.append((route, route.fetch()))
+
+    page.route("**/autosave", hold)
+    page.get_by_label("Title").press_sequentially("Raced")
+    page.get_by_label("Content").press_sequentially("Typed, then published at once.")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "no autosave was sent"
+    page.get_by_role("button", name="Publish").click()
+    page.wait_for_timeout(300)
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    expect(page.locator(".flash-success")).to_contain_text("Post published")
+    with app.app_context():
+        posts = db.session.execute(db.select(Post)).scalars().all()
+        assert [(p.title, p.status) for p in posts] == [("Raced", "published")]
