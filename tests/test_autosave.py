@@ -192,3 +192,24 @@ def test_parallel_autosaves_leave_one_consistent_row(app, author, live_server):
         assert rows[0].body_markdown == f"Body {label}\n" * 50  # title and text from the same autosave
     stored = author.post(post.id)
     assert (stored.title, stored.body_markdown) == ("Live", "Live text.")
+
+
+def test_an_autosave_begun_for_a_draft_never_takes_a_just_published_post_back_to_draft(app, author):
+    from blog.models import User
+    from blog.revisions.autosave import autosave
+
+    draft = author.publish("Draft", "Draft text.", action="draft")
+    with app.app_context():
+        post = db.session.get(Post, draft.id)  # as the autosave request loaded it: a draft
+        user = db.session.execute(db.select(User)).scalar_one()
+        assert post.status == PostStatus.DRAFT
+        db.session.commit()
+        # Meanwhile, another tab publishes it (its own thread, request and session).
+        other_tab = threading.Thread(target=lambda: author.save("Draft", "Published text.", post_id=draft.id))
+        other_tab.start()
+        other_tab.join(TIMEOUT)
+        result = autosave(post, "Draft", "Autosaved text.", user)
+        assert result.into_draft is False
+    stored = author.post(draft.id)
+    assert (stored.status, stored.body_markdown) == (PostStatus.PUBLISHED, "Published text.")
+    assert autosave_row(app, draft.id) == ("Draft", "Autosaved text.")

@@ -48,31 +48,35 @@ def autosave_new(kind: str, title: str, body: str, author: User) -> Autosaved:
 
 
 def autosave(post: Post, title: str, body: str, author: User, now: datetime | None = None) -> Autosaved:
-    """Autosave the editor's title and text for this post: see the module's docstring."""
+    """Autosave the editor's title and text for this post: see the module's docstring. The post's
+    row is held first, in the state the choice was made for, so an autosave racing Publish, Switch
+    to Draft or Move to Trash in another tab is before or after it, never half-way (an autosave
+    that began for a draft never takes a post just published back to draft)."""
     now = now or utcnow()
     title = _check_title(title)
-    if post.status == PostStatus.DRAFT:
+    if _hold(post.id, PostStatus.DRAFT):
+        db.session.refresh(post)
         try:
             saved = save_post(post, input_with_text(post, title, body), publish=False, author=author, now=now)
         except PostIsGone as error:
             raise AutosaveRefused(f"Not autosaved: {error}", 409) from error
-        if saved.status == PostStatus.DRAFT:
-            return Autosaved(saved, now, True)
-        post = saved  # published meanwhile? save_post kept it a draft; never reached, kept for clarity
-    # Hold the post's row while it is live, so an autosave racing "Move to Trash" or Update is
-    # either before or after it, never half-way.
-    held = db.session.execute(
+        return Autosaved(saved, now, True)
+    if _hold(post.id, PostStatus.PUBLISHED, PostStatus.SCHEDULED):
+        _upsert(post.id, title, body, author, now)
+        db.session.commit()
+        return Autosaved(post, now, False)
+    db.session.rollback()
+    raise AutosaveRefused("Not autosaved: this post was moved to the trash or deleted.", 409)
+
+
+def _hold(post_id: int, *statuses: str) -> bool:
+    """Take the post's row (SQLite's write lock, PostgreSQL's row lock) if its status is one of these."""
+    return db.session.execute(
         db.update(Post)
-        .where(Post.id == post.id, Post.status.in_([PostStatus.PUBLISHED, PostStatus.SCHEDULED]))
+        .where(Post.id == post_id, Post.status.in_(statuses))
         .values(status=Post.status)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if held != 1:
-        db.session.rollback()
-        raise AutosaveRefused("Not autosaved: this post was moved to the trash or deleted.", 409)
-    _upsert(post.id, title, body, author, now)
-    db.session.commit()
-    return Autosaved(post, now, False)
+    ).rowcount == 1
 
 
 def _upsert(post_id: int, title: str, body: str, author: User, now: datetime) -> None:

@@ -10,11 +10,12 @@ from ..auth import require_login
 from ..extensions import db
 from ..jobs import wake_jobs
 from ..models import Post, PostKind, PostStatus
+from ..permalinks import local_time
 from ..posts import SlugTaken
 from ..revisions.autosave import AutosaveRefused, autosave, autosave_new, newer_autosave
 from ..revisions.history import RevisionRefused, diff_lines, restore_revision, revisions_of
 from ..revisions.tables import PostRevision
-from ..templating import edit_url
+from ..templating import edit_url, format_datetime
 
 bp = Blueprint("revisions", __name__, url_prefix="/admin")
 require_login(bp)
@@ -53,7 +54,7 @@ def restore(post_id, revision_id):
         flash(f"The revision was not restored: {error}", "error")
         return redirect(url_for("revisions.revisions", post_id=post_id))
     wake_jobs()
-    flash(f"Restored the revision of {revision.created_at:%Y-%m-%d %H:%M} UTC; the text it replaced is kept "
+    flash(f"Restored the revision of {format_datetime(revision.created_at)}; the text it replaced is kept "
           "as a revision.", "success")
     return redirect(edit_url(post))
 
@@ -85,8 +86,8 @@ def _autosave_answer(call):
         autosave_url=url_for("revisions.autosave_post", post_id=post.id),
         saved_at=saved.saved_at.isoformat(),
         into_draft=saved.into_draft,
-        message=("Draft saved" if saved.into_draft else "Autosaved (the published text is unchanged until you "
-                 "press Update)") + f" at {saved.saved_at:%H:%M:%S} UTC.",
+        message=("Draft saved" if saved.into_draft else "Autosaved (readers see no change until you press "
+                 "Update)") + f" at {local_time(saved.saved_at):%H:%M:%S}.",
     )
 
 
