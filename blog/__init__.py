@@ -17,6 +17,7 @@ from . import config as default_config
 from . import database
 from .extensions import csrf, db, login_manager, migrate
 from .media import tables as _media_tables  # noqa: F401 - its table belongs to db.metadata
+from .revisions import tables as _revision_tables  # noqa: F401 - its tables belong to db.metadata
 from .spam import tables as _spam_tables  # noqa: F401 - its tables belong to db.metadata
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         profile,
         profile_photos,
         public,
+        revisions,
         seo,
         settings,
         tools,
@@ -84,8 +86,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     templating.init_app(app)
     security_headers.init_app(app)
-    for module in (public, uploads, feeds, seo, linkbacks, auth_views, dashboard, editor, media, admin_comments,
-                   categories, settings, profile, profile_photos, tools, health, old_addresses, errors):
+    for module in (public, uploads, feeds, seo, linkbacks, auth_views, dashboard, editor, revisions, media,
+                   admin_comments, categories, settings, profile, profile_photos, tools, health, old_addresses, errors):
         app.register_blueprint(module.bp)
     register_commands(app)
     app.cli.add_command(comment_html.rerender_command)

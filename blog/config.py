@@ -19,6 +19,7 @@ DATABASE_CONNECT_TIMEOUT_SECONDS = 10
 
 # Largest request body we accept at all (a post form with a big Markdown text fits easily).
 MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+AUTOSAVE_INTERVAL_SECONDS = 30  # the editor autosaves this long after the last change (as WordPress, 60 s there)
 
 # Limits on what people can type.
 POST_MAX_CHARS = 500_000

@@ -21,6 +21,7 @@ from .models import Category, Comment, CommentKind, Post, PostKind, PostStatus, 
 from .pages import is_reserved_slug
 from .permalinks import permalink_values, post_url
 from .post_text import render_post_text
+from .revisions.tables import PostAutosave, PostRevision
 
 SLUG_MAX_CHARS = 190
 TITLE_MAX_CHARS = 250  # posts.title; the editor refuses a longer one rather than cutting it
@@ -147,15 +148,18 @@ def _content_changes(post: Post, data: PostInput, tags: list[Tag], categories: l
 
 
 def save_post(
-    post: Post | None, data: PostInput, *, publish: bool, author: User, now: datetime | None = None
+    post: Post | None, data: PostInput, *, publish: bool, author: User, now: datetime | None = None,
+    keep_revision: bool = False,
 ) -> Post:
     """Create or update a post or page (data.kind) and commit. `publish` False keeps (or makes) it a
     draft; True publishes it now, or schedules it when its publish date is in the future. SlugTaken
-    when the slug typed is taken or reserved, also when another request took it a moment before."""
+    when the slug typed is taken or reserved, also when another request took it a moment before.
+    Updating a published post's title or text keeps its text as it was as a revision (in any state
+    with `keep_revision`), and a save drops the post's autosave, which it replaces."""
     post_id = post.id if post is not None else None
     for attempt in range(1, SAVE_ATTEMPTS + 1):
         try:
-            return _save_once(post, data, publish=publish, author=author, now=now)
+            return _save_once(post, data, publish=publish, author=author, now=now, keep_revision=keep_revision)
         except IntegrityError:
             # Another request committed the same slug, new tag or new category between our check
             # and our insert: start again from what is stored now (choose_slug then says "taken").
@@ -166,7 +170,9 @@ def save_post(
     raise AssertionError("unreachable")
 
 
-def _save_once(post: Post | None, data: PostInput, *, publish: bool, author: User, now: datetime | None) -> Post:
+def _save_once(
+    post: Post | None, data: PostInput, *, publish: bool, author: User, now: datetime | None, keep_revision: bool
+) -> Post:
     now = now or utcnow()
     kind = post.kind if post is not None else data.kind
     slug = choose_slug(data.slug, data.title, post, kind)  # may raise SlugTaken: nothing changed yet
@@ -188,6 +194,8 @@ def _save_once(post: Post | None, data: PostInput, *, publish: bool, author: Use
         post.feed_id = post_url(post, external=True)  # an old post's id, fixed before its slug can change
     if post.id is None or _content_changes(post, data, tags, categories):
         post.content_updated_at = now
+    if post.id is not None:
+        _keep_revision(post, data, author, now, always=keep_revision)
     post.title = data.title
     post.slug = slug
     set_post_text(post, data.body)
@@ -219,6 +227,15 @@ def _save_once(post: Post | None, data: PostInput, *, publish: bool, author: Use
         queue_deliveries(post, post_url(post, external=True), now)
     db.session.commit()
     return post
+
+
+def _keep_revision(post: Post, data: PostInput, author: User, now: datetime, always: bool) -> None:
+    """Before a published post's title or text changes, keep them as they were (in the same
+    transaction as the save); its autosave, if any, is replaced by this save."""
+    db.session.execute(db.delete(PostAutosave).where(PostAutosave.post_id == post.id))
+    if (post.is_published or always) and (post.title, post.body_markdown) != (data.title, data.body):
+        db.session.add(PostRevision(post_id=post.id, title=post.title, body_markdown=post.body_markdown,
+                                    created_at=now, author_id=author.id))
 
 
 def _hold_unless_gone(post: Post, now: datetime) -> None:

@@ -20,6 +20,7 @@ from .linkbacks.outbox import queue_deliveries, queue_gone_notices
 from .models import Comment, Delivery, DeliveryMethod, Post, PostStatus, post_categories, post_tags, utcnow
 from .permalinks import absolute_url_for, permalink_values, post_url
 from .posts import make_slug, slug_in_use
+from .revisions.tables import PostAutosave, PostRevision
 
 LIVE = (PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.PUBLISHED)
 STATUS_WORDS = {PostStatus.DRAFT: "a draft", PostStatus.SCHEDULED: "scheduled", PostStatus.PUBLISHED: "published"}
@@ -144,7 +145,7 @@ def free_slug(wanted: str, post: Post) -> str:
 
 
 def delete_permanently(post_id: int, now: datetime | None = None) -> TrashOutcome:
-    """Delete a trashed post for good: its text, tags and everything under it (comments and
+    """Delete a trashed post for good: its text, revisions, tags and everything under it (comments and
     mentions) go; a tombstone row stays (status deleted, no content) so its old addresses still
     answer 410 and the webmentions telling pages it is gone can still be sent or retried."""
     now = now or utcnow()
@@ -161,6 +162,8 @@ def delete_permanently(post_id: int, now: datetime | None = None) -> TrashOutcom
     db.session.execute(db.delete(Comment).where(Comment.post_id == post_id))
     db.session.execute(db.delete(post_tags).where(post_tags.c.post_id == post_id))
     db.session.execute(db.delete(post_categories).where(post_categories.c.post_id == post_id))
+    db.session.execute(db.delete(PostRevision).where(PostRevision.post_id == post_id))  # its old texts
+    db.session.execute(db.delete(PostAutosave).where(PostAutosave.post_id == post_id))
     # Only webmentions can tell a page the post is gone: the other rows are of no more use.
     db.session.execute(
         db.delete(Delivery).where(

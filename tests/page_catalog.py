@@ -55,6 +55,21 @@ def _item(post_id: int, kind: str, status: str, name: str, text: str, **fields) 
     return item
 
 
+def _revise(owner, post_id: int) -> int:
+    """Update the published post twice (two revisions), then leave an autosave newer than it."""
+    for title, body in (("A <revised> post, again", "line one\nline 2 & <i>more</i>\nline three"),
+                        ("A <revised> post, again", "line one\nline three\nline four")):
+        data = {"csrf_token": csrf_token(owner, f"/admin/posts/{post_id}/edit"), "title": title, "body": body,
+                "tags": "", "slug": "", "publish_date": "", "trackback_urls": "", "action": "publish",
+                "allow_comments": "y", "allow_pings": "y"}
+        assert owner.post(f"/admin/posts/{post_id}/edit", data=data).status_code == 302
+    response = owner.post(f"/admin/posts/{post_id}/autosave",
+                          data={"title": "A <revised> post, autosaved", "body": "line one\n<em>typed</em>"},
+                          headers={"X-CSRFToken": csrf_token(owner, f"/admin/posts/{post_id}/edit")})
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    return post_id
+
+
 def fill_blog(app, owner, commenter) -> FilledBlog:
     """Sets the blog up through its own pages (owner's client), writes its content and returns every
     page worth checking. `commenter` is a client that leaves a comment held for moderation."""
@@ -116,6 +131,7 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
     gone_path = post_path_of(app, trashed_id)
     token = csrf_token(owner, "/admin/posts")
     assert owner.post(f"/admin/posts/{trashed_id}/trash", data={"csrf_token": token}).status_code == 302
+    revised_id = _revise(owner, save("A <revised> post", "line one\nline two & <b>bold</b>\nline three"))
 
     with app.app_context():
         post = db.session.get(Post, main_id)
@@ -205,6 +221,11 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("preview of a draft", f"/admin/posts/{draft_id}/preview", "owner"),
         Page("preview of a scheduled post", f"/admin/posts/{scheduled_id}/preview", "owner"),
         Page("gone (a trashed post)", gone_path, "reader"),
+        Page("revisions", f"/admin/posts/{revised_id}/revisions", "owner"),
+        Page("revisions, none yet", f"/admin/posts/{draft_id}/revisions", "owner"),
+        Page("edit post, with a newer autosave", f"/admin/posts/{revised_id}/edit", "owner"),
+        Page("edit post, autosave restored", f"/admin/posts/{revised_id}/edit?autosave=restore", "owner"),
+        Page("autosave", f"/admin/posts/{revised_id}/autosave", "owner"),
         Page("pages", "/admin/pages", "owner"),
         Page("new page", "/admin/pages/new", "owner"),
         Page("edit page", f"/admin/pages/{about_id}/edit", "owner"),

@@ -29,6 +29,8 @@ from ..models import Delivery, DeliveryMethod, Post, PostKind, PostStatus, utcno
 from ..pages import all_pages
 from ..permalinks import local_path_or_none, local_time, post_url
 from ..posts import PostInput, PostIsGone, SlugTaken, count_comments_under, preview_post, save_post
+from ..revisions.autosave import newer_autosave
+from ..revisions.history import count_revisions
 from ..site_settings import blog_timezone, get_setting
 from ..templating import edit_url, format_datetime
 
@@ -147,6 +149,8 @@ def _form_for(post: Post | None, kind: str) -> PostForm:
             trackback_urls=post.trackback_urls,
             menu_order=post.menu_order,
         )
+        if request.args.get("autosave") == "restore" and (autosaved := newer_autosave(post)) is not None:
+            form.title.data, form.body.data = autosaved.title, autosaved.body_markdown  # saved by Update only
     if kind == PostKind.POST:
         form.categories.choices = [(c.id, c.name) for c in all_categories()]
         if request.method == "GET" and post is None:
@@ -246,9 +250,20 @@ def _render_editor(
             deliveries=deliveries, status_words=STATUS_WORDS, uploaded=uploaded,
             upload=upload or ImageUploadForm(prefix="upload", meta={"csrf": False}),
             noun="page" if kind == PostKind.PAGE else "post",
+            autosave=newer_autosave(post) if request.method == "GET" else None,
+            autosave_restored=request.method == "GET" and request.args.get("autosave") == "restore",
+            revision_count=count_revisions(post) if post is not None else 0,
+            autosave_url=_autosave_url(post, kind),
         ),
         status,
     )
+
+
+def _autosave_url(post: Post | None, kind: str) -> str | None:
+    """Where the editor's script autosaves to; none for a post in the trash."""
+    if post is None:
+        return url_for("revisions.autosave_new_post", kind=kind)
+    return None if post.is_trashed else url_for("revisions.autosave_post", post_id=post.id)
 
 
 @bp.post("/posts/<int:post_id>/linkbacks/resend")
