@@ -32,6 +32,7 @@ from blog.models import (
     WordPressImport,
     utcnow,
 )
+from blog.revisions.tables import PostAutosave, PostRevision
 from blog.site_settings import save_settings
 from blog.spam.screening import count_discarded
 from blog.spam.training import learn
@@ -130,6 +131,8 @@ def full_blog(app, author):
         db.session.add(MediaItem(path="2026/01/photo-0123abcd.jpg", original_name="photo.jpg", mime_type="image/jpeg",
                                  width=10, height=10, byte_size=100, variant_widths=[], alt_text="A photo"))
         db.session.add(WordPressImport(token="an-import", filename="old.xml"))
+        db.session.add(PostRevision(post_id=first.id, title="An older title", body_markdown="Older text."))
+        db.session.add(PostAutosave(post_id=first.id, title="A newer title", body_markdown="Newer text."))
         db.session.commit()
 
     answer = client.post("/xmlrpc", data=xmlrpc.client.dumps(("http://pinger.example/p", permalink), "pingback.ping"),

@@ -1,7 +1,7 @@
 """Revisions and autosaves of posts and pages
 
 Revision ID: 8f19492091a8
-Revises: e8a41c7d93f0
+Revises: 0f199447b62a
 Create Date: 2026-12-03 07:40:00
 
 Two new tables (blog/revisions/tables.py): post_revisions, a published post's title and text as they
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = "8f19492091a8"
-down_revision = "e8a41c7d93f0"
+down_revision = '0f199447b62a'
 branch_labels = None
 depends_on = None
 
