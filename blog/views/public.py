@@ -203,37 +203,28 @@ def comment(post_id):
 @bp.get("/tag/<slug>/", defaults={"page": 1})
 @bp.get("/tag/<slug>/page/<int:page>/")
 def tag(slug, page):
-    found = archive.find_tag(slug)
-    if found is None:
-        abort(404)
-    pagination = archive.newest_posts(page, get_setting("posts_per_page"), tag=found)
-    if not pagination.items:
-        abort(404)
-    return render_template(
-        "public/tag.html",
-        tag=found,
-        pagination=pagination,
-        counts=archive.approved_counts([p.id for p in pagination.items]),
-        page_endpoint="public.tag",
-        page_args={"slug": slug},
-    )
+    return _term_page("tag", archive.find_tag(slug), slug, page)
 
 
 @bp.get("/category/<slug>/", defaults={"page": 1})
 @bp.get("/category/<slug>/page/<int:page>/")
 def category(slug, page):
-    found = categories.find_category(slug)
+    return _term_page("category", categories.find_category(slug), slug, page)
+
+
+def _term_page(name: str, found, slug: str, page: int):
+    """A tag's or category's posts, newest first, a page at a time; 404 for none or past the last."""
     if found is None:
         abort(404)
-    pagination = archive.newest_posts(page, get_setting("posts_per_page"), category=found)
+    pagination = archive.newest_posts(page, get_setting("posts_per_page"), **{name: found})
     if not pagination.items:
         abort(404)
     return render_template(
-        "public/category.html",
-        category=found,
+        f"public/{name}.html",
+        **{name: found},
         pagination=pagination,
         counts=archive.approved_counts([p.id for p in pagination.items]),
-        page_endpoint="public.category",
+        page_endpoint=f"public.{name}",
         page_args={"slug": slug},
     )
 
