@@ -40,7 +40,7 @@ test-postgres: $(TEST_TOOLS)
 install: $(VENV)/.installed
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check blog tests bench
+	$(BIN)/ruff check blog tests bench tools
 
 # Debian ships Python without venv/pip; add them when missing.
 system-python:
