@@ -9,7 +9,7 @@ import resource
 import time
 
 from flask import Flask
-from waitress import wasyncore
+from waitress import trigger, wasyncore
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
@@ -107,16 +107,42 @@ class BlogServer(TcpWSGIServer):
             self.next_refusal_report = now + 60
         return None  # waitress's handle_accept then does nothing
 
+    stopping = False
+
     def run(self) -> None:
-        """Serve until stopped (Ctrl-C, or `stop()`), then stop the worker threads."""
+        """Serve until stopped (Ctrl-C, or `stop()`), then close every connection and stop the worker threads.
+
+        waitress's own loop runs while anything is left to watch and is stopped through its wake-up pipe; but
+        when poll() reports that pipe broken the loop closes it and serves on without it (seen once under the
+        test suite), and writing to its closed descriptor, which the process may have reused meanwhile, would
+        then fail or land elsewhere. So this loop also checks a flag each turn (a turn lasts at most
+        asyncore_loop_timeout) and makes a new pipe when the old one is gone."""
         try:
-            super().run()
+            while self._map and not self.stopping:
+                wasyncore.poll2(self.adj.asyncore_loop_timeout, self._map)
+                if self.trigger._closed and not self.stopping:
+                    logger.warning("the server's wake-up pipe was closed; making a new one")
+                    self.trigger = trigger.trigger(self._map)
+        except (SystemExit, KeyboardInterrupt):
+            pass
         finally:
+            wasyncore.close_all(self._map, ignore_all=True)
             self.task_dispatcher.shutdown()
 
     def stop(self) -> None:
-        """Close the listening socket and every connection; `run()` then returns. Safe from any thread."""
-        self.trigger.pull_trigger(lambda: wasyncore.close_all(self._map))
+        """Make `run()` close the listening socket and every connection and return. Safe from any thread."""
+        self.stopping = True
+        self.pull_trigger()
+
+    def pull_trigger(self) -> None:
+        """Wake the loop (worker threads do, when a response is ready); nothing when the pipe is closed, as the
+        loop's next turn comes within asyncore_loop_timeout anyway."""
+        wake_up = self.trigger
+        if not wake_up._closed:
+            try:
+                wake_up.pull_trigger()
+            except OSError:
+                pass  # closed since the check
 
 
 def create_blog_server(app: Flask, host: str, port: int) -> BlogServer:
