@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import comment_counts as _comment_counts  # noqa: F401 - its table and triggers belong to db.metadata
 from . import config as default_config
 from . import database
 from .extensions import csrf, db, login_manager, migrate

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, session
 
+from .comment_counts import count_in_status
 from .discussion import accepts_comments
 from .extensions import db
 from .models import Comment, CommentKind, CommentStatus, Post, utcnow
@@ -190,6 +191,5 @@ def set_comment_status(comment: Comment, status: CommentStatus) -> None:
 
 
 def count_with_status(status: CommentStatus) -> int:
-    return db.session.execute(
-        db.select(db.func.count(Comment.id)).filter(Comment.status == status)
-    ).scalar_one()
+    """How many items of every kind are in this status (from the counts the database keeps)."""
+    return count_in_status(status)

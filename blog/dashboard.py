@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from .comment_counts import count_in_status
 from .extensions import db
 from .models import Comment, CommentKind, CommentStatus, Delivery, DeliveryStatus, Post, PostStatus
 
@@ -44,11 +45,7 @@ def at_a_glance() -> Glance:
     pages = db.session.execute(
         db.select(sa.func.count(Post.id)).filter(page, Post.status == PostStatus.PUBLISHED)
     ).scalar_one()
-    comments = dict(db.session.execute(
-        db.select(Comment.status, sa.func.count(Comment.id))
-        .filter(Comment.status.in_([CommentStatus.PENDING, CommentStatus.APPROVED]))
-        .group_by(Comment.status)
-    ).all())
+    comments = {status: count_in_status(status) for status in (CommentStatus.PENDING, CommentStatus.APPROVED)}
     return Glance(
         published=posts.get(PostStatus.PUBLISHED, 0), pages=pages,
         drafts=posts.get(PostStatus.DRAFT, 0), scheduled=posts.get(PostStatus.SCHEDULED, 0),

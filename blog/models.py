@@ -197,6 +197,8 @@ class Post(db.Model):
         sa.Index("uq_posts_import_key", "import_key", unique=True),
         # Every public list: published posts, newest first (home, tag, month, feeds).
         sa.Index("ix_posts_status_published_at", "status", "published_at", "id"),
+        # The site's navigation (published pages in menu order) and the admin's counts by kind and status.
+        sa.Index("ix_posts_kind_status_menu", "kind", "status", "menu_order", "title", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -277,6 +279,8 @@ class Post(db.Model):
 
 # The full-text index is the database's own (FTS5, or a tsvector column): made with the table.
 sa.event.listen(Post.__table__, "after_create", create_search_index)
+# The admin's Posts screen: newest first by the date it shows (published, or planned, or last saved).
+sa.Index("ix_posts_list_date", Post.kind, sa.func.coalesce(Post.published_at, Post.updated_at), Post.id)
 
 
 class PostAddress(db.Model):
@@ -302,8 +306,8 @@ class Comment(db.Model):
         sa.Index("ix_comments_post_status_created", "post_id", "status", "created_at"),
         # The moderation queue and the comment feed: a status, newest first.
         sa.Index("ix_comments_status_created", "status", "created_at"),
-        # The moderation queue's tab counts (kind by status) read from the index alone.
-        sa.Index("ix_comments_kind_status", "kind", "status"),
+        # The moderation queue filtered by kind: a status, newest first.
+        sa.Index("ix_comments_kind_status_created", "kind", "status", "created_at"),
         # One linkback per source page and post, whatever the protocol or how many arrive at once.
         sa.Index("uq_comments_post_source_key", "post_id", "source_key", unique=True,
                  sqlite_where=sa.text("source_key IS NOT NULL"), postgresql_where=sa.text("source_key IS NOT NULL")),

@@ -14,8 +14,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from math import ceil
 
+import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from .comment_counts import counts_by_kind_and_status
 from .comments import normalize_author_url
 from .extensions import db
 from .models import Comment, CommentKind, CommentStatus
@@ -145,11 +147,25 @@ class QueuePage:
 
 
 def count_items() -> QueueCounts:
-    """How many items there are of each kind in each status: one query for every tab's count."""
-    rows = db.session.execute(
-        db.select(Comment.kind, Comment.status, db.func.count(Comment.id)).group_by(Comment.kind, Comment.status)
-    )
-    return QueueCounts({(kind, status): n for kind, status, n in rows})
+    """How many items there are of each kind in each status, from the counts the database keeps
+    (blog/comment_counts.py): a few rows, however many comments there are."""
+    return QueueCounts(counts_by_kind_and_status())
+
+
+def _newest_first(statuses: tuple[str, ...], kind: str | None, offset: int, limit: int):
+    """The ids of one page of items in these statuses (and kind), newest first. Each status is read from its own
+    index range, newest first, taking no more than the page needs; the ranges are then merged. Asking for
+    several statuses at once would make the database sort every item in them (100 ms at 200,000 items)."""
+    def newest(status: str):
+        query = db.select(Comment.id, Comment.created_at).filter(Comment.status == status)
+        if kind is not None:
+            query = query.filter(Comment.kind == kind)
+        return query.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(offset + limit).subquery()
+
+    parts = [db.select(part) for part in map(newest, statuses)]
+    merged = (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery()
+    return (db.select(merged.c.id).order_by(merged.c.created_at.desc(), merged.c.id.desc())
+            .offset(offset).limit(limit))
 
 
 def queue_page(status: str, kind: str = "all", page: int = 1, per_page: int = PER_PAGE) -> QueuePage:
@@ -161,14 +177,10 @@ def queue_page(status: str, kind: str = "all", page: int = 1, per_page: int = PE
     counts = count_items()
     pages = max(1, ceil(counts.count(status, kind) / per_page))
     page = min(max(1, page), pages)
-    query = db.select(Comment).filter(Comment.status.in_(_statuses(status)))
-    if KIND_FILTERS[kind][1] is not None:
-        query = query.filter(Comment.kind == KIND_FILTERS[kind][1])
+    ids = _newest_first(_statuses(status), KIND_FILTERS[kind][1], (page - 1) * per_page, per_page)
     items = db.session.execute(
-        query.options(joinedload(Comment.post))
+        db.select(Comment).filter(Comment.id.in_(ids)).options(joinedload(Comment.post))
         .order_by(Comment.created_at.desc(), Comment.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
     ).scalars().all()
     # "Empty spam/trash" deletes up to the newest item now listed: what its confirmation counted.
     through_id = db.session.execute(

@@ -62,12 +62,14 @@ def clean_search(text: str | None) -> str:
 def posts_page(status: str, search: str, page: int):
     """A Flask-SQLAlchemy Pagination of the posts with that status filter and title search: the
     trash by when each was trashed, the others by date (published or planned), newest first."""
-    query = db.select(Post).filter(Post.status.in_(STATUSES.get(status, STATUSES["all"])), _listed())
+    if status == "trash":
+        query = db.select(Post).filter(Post.status == PostStatus.TRASH).order_by(Post.trashed_at.desc(), Post.id.desc())
+    else:
+        # Posts only (pages are listed here only in the trash); the order is the ix_posts_list_date index's.
+        statuses = STATUSES.get(status, STATUSES["all"])
+        query = (db.select(Post).filter(Post.kind == PostKind.POST, Post.status.in_(statuses))
+                 .order_by(sa.func.coalesce(Post.published_at, Post.updated_at).desc(), Post.id.desc()))
     if search:
         query = query.filter(_title_matches(search))
-    if status == "trash":
-        query = query.order_by(Post.trashed_at.desc(), Post.id.desc())
-    else:
-        query = query.order_by(sa.func.coalesce(Post.published_at, Post.updated_at).desc(), Post.id.desc())
     query = query.options(selectinload(Post.tags))
     return db.paginate(query, page=page, per_page=current_app.config["ADMIN_POSTS_PER_PAGE"], error_out=False)

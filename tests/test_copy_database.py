@@ -146,7 +146,16 @@ def full_blog(app, author):
 
     tables = snapshot(app)
     assert all(tables.values()), [name for name, rows in tables.items() if not rows]
-    return tables
+    return blog_state(tables)
+
+
+def blog_state(tables: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """A snapshot with the comment counts as what they add up to: the target's triggers write their own rows
+    for the comments copied, so the rows differ while the counts must not."""
+    counts: dict[tuple[str, str], int] = {}
+    for _, kind, status, delta in tables.pop("comment_count_deltas"):
+        counts[(kind, status)] = counts.get((kind, status), 0) + delta
+    return {**tables, "comment counts": sorted((key, n) for key, n in counts.items() if n)}
 
 
 def copy_database(app, target: str, *options: str):
@@ -166,7 +175,7 @@ def table_rows(url: str) -> dict[str, int]:
 def test_copy_moves_every_row_to_postgresql(app, full_blog, postgres_url, target_app):
     result = copy_database(app, postgres_url, "--batch-rows", "2")  # several batches per table
     assert result.exit_code == 0, result.output
-    assert snapshot(target_app) == full_blog
+    assert blog_state(snapshot(target_app)) == full_blog
     assert "comments" in result.output and "every table has as many rows on both sides" in result.output
     with target_app.app_context():  # made by the migrations: a later `flask db upgrade` starts from head
         heads = ScriptDirectory.from_config(migrate.get_config()).get_heads()
@@ -230,7 +239,7 @@ def test_copy_whose_counts_differ_is_rolled_back(app, full_blog, postgres_url, t
             conn.exec_driver_sql("DROP TRIGGER drop_counters ON rate_counters")
         db.engine.dispose()
     assert copy_database(app, postgres_url).exit_code == 0
-    assert snapshot(target_app) == full_blog
+    assert blog_state(snapshot(target_app)) == full_blog
 
 
 def _assert_one_line_naming(result, *words: str) -> None:
