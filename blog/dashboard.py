@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from .comment_counts import count_in_status
 from .extensions import db
 from .models import Comment, CommentKind, CommentStatus, Delivery, DeliveryStatus, Post, PostStatus
+from .newest_items import newest_ids
 
 TROUBLED = (DeliveryStatus.FAILED, DeliveryStatus.RETRYING)
 
@@ -56,13 +57,11 @@ def at_a_glance() -> Glance:
 def latest_mentions(limit: int = 5) -> list[Comment]:
     """The newest pingbacks, trackbacks and webmentions received, approved or awaiting moderation
     (spam and the trash have their own tabs in the queue)."""
+    linkbacks = [CommentKind.PINGBACK, CommentKind.TRACKBACK, CommentKind.WEBMENTION]
+    ids = newest_ids([CommentStatus.PENDING, CommentStatus.APPROVED], linkbacks, 0, limit)
     return list(db.session.execute(
-        db.select(Comment)
-        .filter(Comment.kind != CommentKind.COMMENT,
-                Comment.status.in_([CommentStatus.PENDING, CommentStatus.APPROVED]))
-        .options(joinedload(Comment.post))
+        db.select(Comment).filter(Comment.id.in_(ids)).options(joinedload(Comment.post))
         .order_by(Comment.created_at.desc(), Comment.id.desc())
-        .limit(limit)
     ).scalars())
 
 
