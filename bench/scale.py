@@ -1,7 +1,8 @@
 """Page times at scale, without any cache: a blog filled with N posts (one a day, two of 50 tags each) and 20
 comments and linkbacks per post (a quarter of them pending), served by `flask serve` with the page cache off;
-p50 and p99 of home, a post, a tag page, a month archive, the feed, the admin posts list and the moderation
-queue, and the server's memory. Run at two sizes to see that times stay flat as the blog grows.
+p50 and p99 of home, a post, a tag page, a month archive, the feed, the admin posts list, the moderation
+queue (its default Pending tab and its All tab) and the dashboard, and the server's memory. Run at two sizes to see
+that times stay flat as the blog grows.
 
     .venv/bin/python bench/scale.py [--sizes 1000,10000] [--requests 100] [--port 5097]
 
@@ -138,7 +139,8 @@ def measure(posts: int, port: int, count: int) -> dict[str, tuple[float, float]]
             pages = {
                 "home": (reader, "/"), "post": (reader, post), "tag": (reader, "/tag/topic-7/"),
                 "month": (reader, month), "feed": (reader, "/feed/"), "admin posts": (admin, "/admin/posts"),
-                "moderation": (admin, "/admin/comments/"),
+                "moderation": (admin, "/admin/comments/"), "moderation, All": (admin, "/admin/comments/?status=all"),
+                "dashboard": (admin, "/admin/"),
             }
             results = {name: timings(session, base + path, count) for name, (session, path) in pages.items()}
             results["memory"] = (peak_memory_mb(server.pid), 0.0)
@@ -156,18 +158,18 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = {size: measure(size, args.port, args.requests) for size in sizes}
-    header = f"{'page':<12}" + "".join(f"{f'{s} posts p50/p99 ms':>26}" for s in sizes)
+    header = f"{'page':<16}" + "".join(f"{f'{s} posts p50/p99 ms':>26}" for s in sizes)
     if len(sizes) > 1:
         header += f"{'p50 ratio':>11}"
     print(header)
     for name in results[sizes[0]]:
         if name == "memory":
             continue
-        row = f"{name:<12}" + "".join(f"{results[s][name][0]:>17.1f} /{results[s][name][1]:>7.1f}" for s in sizes)
+        row = f"{name:<16}" + "".join(f"{results[s][name][0]:>17.1f} /{results[s][name][1]:>7.1f}" for s in sizes)
         if len(sizes) > 1:
             row += f"{results[sizes[-1]][name][0] / results[sizes[0]][name][0]:>10.2f}x"
         print(row)
-    print(f"{'server peak':<12}" + "".join(f"{results[s]['memory'][0]:>21.0f} MB" + " " * 2 for s in sizes))
+    print(f"{'server peak':<16}" + "".join(f"{results[s]['memory'][0]:>21.0f} MB" + " " * 2 for s in sizes))
 
 
 if __name__ == "__main__":
