@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from .comment_counts import count_in_status
 from .extensions import db
-from .models import Comment, CommentKind, CommentStatus, Delivery, DeliveryStatus, Post, PostStatus
+from .models import Comment, CommentKind, CommentStatus, Delivery, DeliveryStatus, Post, PostKind, PostStatus
 from .newest_items import newest_ids
 
 TROUBLED = (DeliveryStatus.FAILED, DeliveryStatus.RETRYING)
@@ -41,7 +41,7 @@ def at_a_glance() -> Glance:
     """Every count in three small queries."""
     page = is_page()
     posts = dict(db.session.execute(
-        db.select(Post.status, sa.func.count(Post.id)).filter(sa.not_(page)).group_by(Post.status)
+        db.select(Post.status, sa.func.count(Post.id)).filter(Post.kind == PostKind.POST).group_by(Post.status)
     ).all())
     pages = db.session.execute(
         db.select(sa.func.count(Post.id)).filter(page, Post.status == PostStatus.PUBLISHED)

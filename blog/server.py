@@ -3,6 +3,7 @@ readers out (a high connection limit, a short idle timeout, poll() instead of se
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 import resource
@@ -179,6 +180,16 @@ def create_blog_server(app: Flask, host: str, port: int) -> BlogServer:
     return server
 
 
+def freeze_startup_objects() -> None:
+    """Move every object alive now (modules, the app, its templates and routes) out of the garbage collector's
+    reach. Its full passes walk every tracked object: with the app's 120,000 or so they stalled a request for
+    about 100 ms every few seconds (the p99 of every page); frozen, a pass walks only what came after."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve_blog(app: Flask, host: str, port: int) -> None:
     """Serve `app` on host:port until Ctrl-C."""
-    create_blog_server(app, host, port).run()
+    server = create_blog_server(app, host, port)
+    freeze_startup_objects()
+    server.run()

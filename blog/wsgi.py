@@ -3,5 +3,9 @@
 blog worker`."""
 
 from . import create_app
+from .server import freeze_startup_objects
 
 app = create_app()
+# gunicorn imports this in each worker (or once, before forking, with --preload): either way the app's own
+# objects stay out of the garbage collector's full passes (see freeze_startup_objects).
+freeze_startup_objects()
