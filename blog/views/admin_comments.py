@@ -45,6 +45,29 @@ def _refuse(error: queue.QueueError):
     return redirect(_back())
 
 
+class RowUrls:
+    """The queue's per-item addresses, each built once with a stand-in id that is then replaced: werkzeug's URL
+    building for the 400 or so links and forms of a 50-item page took a fifth of its time."""
+
+    STAND_IN = "987654321"
+
+    def __init__(self, back: str):
+        stand_in = int(self.STAND_IN)
+        self._patterns = {
+            "reply": url_for("admin_comments.reply", comment_id=stand_in, back=back),
+            "edit": url_for("admin_comments.edit", comment_id=stand_in, back=back),
+            "site": url_for("admin_comments.site", comment_id=stand_in),
+            "edit_post": url_for("editor.edit_post", post_id=stand_in),
+        }
+        for action in queue.QueueAction:
+            self._patterns[action] = url_for("admin_comments.act", comment_id=stand_in, action=action)
+
+    def __call__(self, name: str, item_id: int) -> str:
+        """The address `name` ("reply", "edit", "site", "edit_post" or an action) for the item (or post) id;
+        the stand-in is the first number in the path, before any query string."""
+        return self._patterns[name].replace(self.STAND_IN, str(int(item_id)), 1)
+
+
 @bp.get("/")
 def index():
     try:
@@ -64,6 +87,7 @@ def index():
         confirm_empty=request.args.get("confirm") == "empty" and page.status in queue.DELETABLE,
         notice=session.pop(NOTICE_KEY, None),
         can_reply=owner_replies.can_reply,
+        row_urls=RowUrls,
     )
 
 
