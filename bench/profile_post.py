@@ -49,10 +49,13 @@ def main() -> None:
         statements = []
         with app.app_context():
             engine = db.engine
-        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        def count_statement(*args):
+            statements.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", count_statement)
         client.get(path)
         count = len(statements)
-        event.remove(engine, "before_cursor_execute", lambda *a: None) if False else None
+        event.remove(engine, "before_cursor_execute", count_statement)
 
         for _ in range(20):  # warm-up: templates compiled, caches filled
             client.get(path)
