@@ -16,12 +16,10 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import requests
+from blog_server import serve_bench_content
 
 ROOT = Path(__file__).resolve().parent.parent
 WP_PEER = ROOT.parent / "shared" / "tools" / "wp-peer"
@@ -54,35 +52,6 @@ def failed_audits(report: dict) -> list[str]:
     return found
 
 
-def serve_ours(folder: Path, port: int):
-    """A fresh blog with the bench content, served by `flask serve`; returns (process, home, post)."""
-    env = dict(os.environ, BLOG_INSTANCE_PATH=str(folder))
-    subprocess.run([sys.executable, "-m", "flask", "--app", "blog", "db", "upgrade"], env=env, check=True,
-                   capture_output=True, cwd=ROOT)
-    os.environ["BLOG_INSTANCE_PATH"] = str(folder)
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench_content import fill
-
-    from blog import create_app
-
-    app = create_app()
-    base = f"http://127.0.0.1:{port}"
-    home, post = fill(app, base)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "blog", "serve", "--port", str(port)], env=env, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/healthz", timeout=1).ok:
-                return server, base + home, base + post
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("our blog did not start")
-
-
 def wp_php(*args: str) -> str:
     port = (Path("/var/lib/wp-peer/port").read_text().strip() if Path("/var/lib/wp-peer/port").exists() else "8081")
     result = subprocess.run(["php", "-d", "display_errors=stderr", str(WP_PEER / "lib" / "wp.php"), *args],
@@ -99,7 +68,7 @@ def main() -> None:
     rows: list[tuple[str, dict[str, int]]] = []
     with tempfile.TemporaryDirectory(prefix="lighthouse-") as tmp:
         tmp = Path(tmp)
-        server, home, post = serve_ours(tmp / "instance", args.port)
+        server, home, post = serve_bench_content(tmp / "instance", args.port)
         try:
             ours = {"ours, home": lighthouse(home, tmp / "home.json"),
                     "ours, post + 100 comments": lighthouse(post, tmp / "post.json")}

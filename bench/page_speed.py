@@ -18,43 +18,14 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import requests
+from blog_server import serve_bench_content
 
 ROOT = Path(__file__).resolve().parent.parent
 WP_PEER = ROOT.parent / "shared" / "tools" / "wp-peer"
-
-
-def serve_ours(folder: Path, port: int, cache: bool):
-    """A fresh blog with the bench content, served by `flask serve`; returns (process, home, post)."""
-    env = dict(os.environ, BLOG_INSTANCE_PATH=str(folder), BLOG_PAGE_CACHE="true" if cache else "false")
-    subprocess.run([sys.executable, "-m", "flask", "--app", "blog", "db", "upgrade"], env=env, check=True,
-                   capture_output=True, cwd=ROOT)
-    os.environ["BLOG_INSTANCE_PATH"] = str(folder)
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench_content import fill
-
-    from blog import create_app
-
-    base = f"http://127.0.0.1:{port}"
-    home, post = fill(create_app(), base)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "blog", "serve", "--port", str(port)], env=env, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/healthz", timeout=1).ok:
-                return server, base + home, base + post
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("our blog did not start")
 
 
 def wrk(url: str, duration: str) -> dict[str, float]:
@@ -101,7 +72,8 @@ def main() -> None:
 
     rows: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="page-speed-") as tmp:
-        server, home, post = serve_ours(Path(tmp) / "instance", args.port, cache=not args.no_cache)
+        server, home, post = serve_bench_content(Path(tmp) / "instance", args.port,
+                                                  PAGE_CACHE="false" if args.no_cache else "true")
         try:
             rows["ours home"] = measure(home, args.runs, args.duration)
             rows["ours post"] = measure(post, args.runs, args.duration)

@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import requests
+from blog_server import new_blog, start_serving
 
-ROOT = Path(__file__).resolve().parent.parent
 COMMENTS_PER_POST = 20
 TEXT = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et "
         "dolore magna aliqua, see https://example.com/page for more.")
@@ -79,30 +76,14 @@ def fill(app, posts: int) -> None:
 
 
 def serve(folder: Path, port: int, posts: int):
-    env = dict(os.environ, BLOG_INSTANCE_PATH=str(folder), BLOG_PAGE_CACHE="false")
-    subprocess.run([sys.executable, "-m", "flask", "--app", "blog", "db", "upgrade"], env=env, check=True,
-                   capture_output=True, cwd=ROOT)
-    os.environ["BLOG_INSTANCE_PATH"] = str(folder)
+    env = new_blog(folder, PAGE_CACHE="false")
     from blog import create_app
 
     started = time.monotonic()
     fill(create_app(), posts)
     print(f"filled {posts} posts, {posts * COMMENTS_PER_POST} comments in {time.monotonic() - started:.0f} s",
           flush=True)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "blog", "serve", "--port", str(port)], env=env, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/healthz", timeout=1).ok:
-                return server, base
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the blog did not start")
+    return start_serving(env, port)
 
 
 def timings(session: requests.Session, url: str, count: int) -> tuple[float, float]:
