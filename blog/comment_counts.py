@@ -18,7 +18,6 @@ from .extensions import db
 
 TABLE = "comment_count_deltas"
 PG_FUNCTION = "comment_count_change"
-TRIGGERS = ("comment_counts_insert", "comment_counts_delete", "comment_counts_update")
 
 SQLITE_DDL = [
     f"""CREATE TRIGGER comment_counts_insert AFTER INSERT ON comments BEGIN
@@ -55,10 +54,6 @@ PG_DDL = [
     f"""CREATE TRIGGER comment_counts_update AFTER UPDATE OF kind, status ON comments
         FOR EACH ROW EXECUTE FUNCTION {PG_FUNCTION}()""",
 ]
-
-# Every comment there is, counted once: what the migration starts from.
-SEED = f"INSERT INTO {TABLE} (kind, status, delta) SELECT kind, status, count(*) FROM comments GROUP BY kind, status"
-
 
 class CommentCountDelta(db.Model):
     """+n or -n comments of a kind in a status; the sum per kind and status is how many there are."""
@@ -102,12 +97,11 @@ def count_in_status(status: str) -> int:
     ).scalar_one())
 
 
-def fold() -> int:
-    """Fold every delta row into one per kind and status (none for a pair that adds up to zero); returns the
-    number of rows removed. One statement on PostgreSQL (the rows deleted are exactly the rows summed, whatever
-    commits meanwhile); on SQLite the write lock taken by the first statement keeps every other writer out."""
+def fold() -> None:
+    """Fold every delta row into one per kind and status (none for a pair that adds up to zero). One statement on
+    PostgreSQL (the rows deleted are exactly the rows summed, whatever commits meanwhile); on SQLite the write
+    lock taken by the INSERT keeps every other writer out until the commit."""
     table = CommentCountDelta.__table__
-    before = db.session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     if db.engine.dialect.name == "postgresql":
         db.session.execute(sa.text(
             f"WITH folded AS (DELETE FROM {TABLE} RETURNING kind, status, delta) "
@@ -117,13 +111,10 @@ def fold() -> int:
     else:
         last = db.session.execute(sa.select(sa.func.max(table.c.id))).scalar()
         if last is None:
-            return 0
-        # The INSERT takes the write lock first; until the commit no other writer adds a row.
+            return
         db.session.execute(sa.text(
             f"INSERT INTO {TABLE} (kind, status, delta) SELECT kind, status, sum(delta) FROM {TABLE} "
             f"WHERE id <= :last GROUP BY kind, status HAVING sum(delta) <> 0"
         ), {"last": last})
         db.session.execute(sa.delete(table).where(table.c.id <= last))
-    after = db.session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     db.session.commit()
-    return max(0, before - after)

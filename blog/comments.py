@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 from flask import current_app, session
 
-from .comment_counts import count_in_status
 from .discussion import accepts_comments
 from .extensions import db
 from .models import Comment, CommentKind, CommentStatus, Post, utcnow
@@ -188,8 +187,3 @@ def _check_duplicate(post: Post, name: str, email: str, text: str) -> None:
 def set_comment_status(comment: Comment, status: CommentStatus) -> None:
     comment.status = status
     db.session.commit()
-
-
-def count_with_status(status: CommentStatus) -> int:
-    """How many items of every kind are in this status (from the counts the database keeps)."""
-    return count_in_status(status)

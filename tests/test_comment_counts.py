@@ -15,7 +15,6 @@ from blog_testing import csrf_token
 
 from blog import comment_counts
 from blog import moderation_queue as queue
-from blog.comments import count_with_status
 from blog.extensions import db
 from blog.jobs import housekeeping
 from blog.models import Comment, CommentKind, CommentStatus, Post, utcnow
@@ -67,7 +66,8 @@ def test_counts_follow_every_kind_of_write_and_survive_folding(app, author, post
         expected = counted_rows()
         assert (CommentKind.WEBMENTION, CommentStatus.SPAM) not in expected
         assert comment_counts.counts_by_kind_and_status() == expected
-        assert count_with_status(CommentStatus.SPAM) == 2 and count_with_status(CommentStatus.PENDING) == 1
+        assert comment_counts.count_in_status(CommentStatus.SPAM) == 2
+        assert comment_counts.count_in_status(CommentStatus.PENDING) == 1
 
         before = delta_rows()
         housekeeping.run_pass()  # the job layer folds them

@@ -10,7 +10,8 @@ from .. import moderation_queue as queue
 from .. import owner_replies
 from ..admin_forms import ReplyForm
 from ..auth import require_login
-from ..comments import CommentRejected, count_with_status
+from ..comment_counts import count_in_status
+from ..comments import CommentRejected
 from ..extensions import db
 from ..forms import CommentEditForm
 from ..models import Comment, CommentStatus
@@ -176,5 +177,5 @@ def undo():
 @bp.app_context_processor
 def _pending_badge():
     if request.blueprint in ADMIN_BLUEPRINTS and current_user.is_authenticated:
-        return {"pending_count": count_with_status(CommentStatus.PENDING), "spam_filter_summary": filter_summary}
+        return {"pending_count": count_in_status(CommentStatus.PENDING), "spam_filter_summary": filter_summary}
     return {}
