@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, has_request_context
 
 from .models import Post, utcnow
 from .site_settings import blog_timezone, get_setting
+from .url_cache import url_for
 
 
 def local_time(moment: datetime) -> datetime:

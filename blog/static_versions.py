@@ -15,20 +15,28 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 _hashes: dict[tuple[str, str], tuple[float, int, str]] = {}  # (folder, name): (mtime, size, hash)
 _lock = threading.Lock()
+_paths: dict[tuple[str, str], Path] = {}  # (folder, name): the file's resolved path, or _OUTSIDE
+_OUTSIDE = Path("/nonexistent-outside-the-static-folder")
+_MAX_PATHS = 1024
 
 
 def static_version(folder: str, filename: str) -> str | None:
     """The first 12 hex digits of the file's SHA-256, read again only when its mtime or size changes; None for a
     file that is not there (or names its way out of the folder)."""
-    root = Path(folder).resolve()
-    path = (root / filename).resolve()
-    if root not in path.parents:
+    key = (folder, filename)
+    path = _paths.get(key)
+    if path is None:  # resolved once per name: it costs a system call per folder of the path
+        root = Path(folder).resolve()
+        path = (root / filename).resolve()
+        if len(_paths) >= _MAX_PATHS:  # names come from requests for static files too: bounded
+            _paths.clear()
+        path = _paths.setdefault(key, path if root in path.parents else _OUTSIDE)
+    if path is _OUTSIDE:
         return None
     try:
         stat = os.stat(path)
     except OSError:
         return None
-    key = (str(root), filename)
     with _lock:
         known = _hashes.get(key)
     if known is not None and known[:2] == (stat.st_mtime, stat.st_size):

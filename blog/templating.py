@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, url_for
+from flask import Flask
 
 from .authors import author_card
 from .comment_html import comment_html
@@ -16,6 +16,7 @@ from .post_text import continue_reading_html
 from .rendering import render_comment_text
 from .seo import page_meta
 from .site_settings import get_settings
+from .url_cache import url_for
 
 
 def format_date(moment: datetime | None, fmt: str = "%B %-d, %Y") -> str:
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
         page_meta=page_meta, permalink_values=permalink_values, comments_feed_url=comments_feed_url,
         edit_url=edit_url, navigation_pages=navigation_pages, continue_reading_html=continue_reading_html,
         comment_html=comment_html,
+        url_for=url_for,  # remembers the paths it builds (blog/url_cache.py)
     )
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, comment_text=render_comment_text,
