@@ -1,7 +1,7 @@
 """CPU cost of rendering the post page with 100 approved comments without any cache (a cache miss), and
 where it goes: cProfile over repeated renders through the test client, in a fresh blog in a temporary folder.
 
-    .venv/bin/python bench/profile_post.py [--renders 200] [--top 25] [--page post|home]
+    .venv/bin/python bench/profile_post.py [--renders 200] [--top 25] [--page post|home] [--sql]
 
 Prints the mean CPU milliseconds per render (process time, so other processes on the machine do not
 count), the number of SQL statements one render runs, and the top functions by cumulative time."""
@@ -28,6 +28,8 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=200)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--page", choices=("post", "home"), default="post")
+    parser.add_argument("--sort", default="cumulative", help="pstats sort key: cumulative, tottime, ...")
+    parser.add_argument("--sql", action="store_true", help="print the SQL statements of one render")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -71,7 +73,9 @@ def main() -> None:
         profile.disable()
 
     print(f"{args.page} {path}: {per_render:.2f} ms CPU per uncached render, {count} SQL statements")
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+    if args.sql:
+        print("\n\n".join(statements))
+    pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
 
 
 if __name__ == "__main__":
