@@ -9,6 +9,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import joinedload
+
 from .extensions import db
 from .models import Post, PostAddress, PostKind, PostStatus, utcnow
 from .permalinks import permalink_values
@@ -43,7 +45,8 @@ def resolve_permalink(year: int, month: int, day: int, slug: str) -> AddressMatc
     the URL is not the post's: 301); else None (404)."""
     values = _values_of(year, month, day, slug)
     live = db.session.execute(
-        db.select(Post).filter(Post.slug == slug, Post.status == PostStatus.PUBLISHED, Post.kind == PostKind.POST)
+        db.select(Post).options(joinedload(Post.author))  # the page shows it: one query, not two
+        .filter(Post.slug == slug, Post.status == PostStatus.PUBLISHED, Post.kind == PostKind.POST)
     ).scalar_one_or_none()
     if live is not None and permalink_values(live) == values:
         return AddressMatch(live, AddressState.LIVE)

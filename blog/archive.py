@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import defer, load_only, selectinload
+from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .extensions import db
-from .models import Category, Comment, CommentKind, Post, PostKind, PostStatus, Tag
+from .models import Category, Comment, CommentKind, Post, PostKind, PostStatus, Tag, post_categories, post_tags
 from .site_settings import blog_timezone
 
 
@@ -87,22 +89,52 @@ def find_published_post(slug: str) -> Post | None:
 
 @dataclass(frozen=True)
 class Neighbours:
-    older: Post | None  # the previous post by date: rel="prev"
-    newer: Post | None  # the next one: rel="next"
+    older: PostLink | None  # the previous post by date: rel="prev"
+    newer: PostLink | None  # the next one: rel="next"
+
+
+class PostLink(NamedTuple):
+    """What the older/newer links show of a post: its title and what its address is made of."""
+
+    id: int
+    title: str
+    slug: str
+    kind: str
+    published_at: datetime
+
+    @property
+    def is_page(self) -> bool:
+        return self.kind == PostKind.PAGE
+
+
+def _neighbour(older: bool) -> sa.Select:
+    at, post_id = sa.bindparam("published_at", type_=Post.published_at.type), sa.bindparam("post_id")
+    if older:
+        side = sa.or_(Post.published_at < at, sa.and_(Post.published_at == at, Post.id < post_id))
+        order = (Post.published_at.desc(), Post.id.desc())
+    else:
+        side = sa.or_(Post.published_at > at, sa.and_(Post.published_at == at, Post.id > post_id))
+        order = (Post.published_at, Post.id)
+    return (sa.select(Post.id, Post.title, Post.slug, Post.kind, Post.published_at)
+            .where(Post.status == PostStatus.PUBLISHED, Post.kind == PostKind.POST, side)
+            .order_by(*order).limit(1))
+
+
+# Built once: both neighbours in one statement, each from the (status, published_at, id) index.
+_OLDER, _NEWER = _neighbour(older=True).subquery(), _neighbour(older=False).subquery()
+_NEIGHBOURS = sa.union_all(
+    sa.select(sa.literal(1).label("older"), _OLDER), sa.select(sa.literal(0).label("older"), _NEWER)
+)
 
 
 def adjacent_posts(post: Post) -> Neighbours:
     """The published posts just before and just after this one by publish date (id breaks ties)."""
-    before = sa.or_(Post.published_at < post.published_at,
-                    sa.and_(Post.published_at == post.published_at, Post.id < post.id))
-    after = sa.or_(Post.published_at > post.published_at,
-                   sa.and_(Post.published_at == post.published_at, Post.id > post.id))
-    query = db.select(Post).filter(Post.status == PostStatus.PUBLISHED, Post.kind == PostKind.POST)
-    older = db.session.execute(
-        query.filter(before).order_by(Post.published_at.desc(), Post.id.desc()).limit(1)).scalar_one_or_none()
-    newer = db.session.execute(
-        query.filter(after).order_by(Post.published_at, Post.id).limit(1)).scalar_one_or_none()
-    return Neighbours(older, newer)
+    found = {True: None, False: None}
+    for older, *columns in db.session.connection().execute(
+        _NEIGHBOURS, {"published_at": post.published_at, "post_id": post.id}
+    ):
+        found[bool(older)] = PostLink(*columns)
+    return Neighbours(found[True], found[False])
 
 
 def find_tag(slug: str) -> Tag | None:
@@ -129,23 +161,83 @@ def approved_counts(post_ids: list[int]) -> dict[int, Counts]:
     return counts
 
 
-# What a post's page shows of each item: not the text typed (its stored HTML instead), the addresses, notes.
-SHOWN_ITEM_COLUMNS = (
-    Comment.id, Comment.post_id, Comment.parent_id, Comment.kind, Comment.status, Comment.author_name,
-    Comment.author_url, Comment.author_photo, Comment.content_html, Comment.created_at, Comment.mention_type,
-    Comment.verification,
+class ShownItem(NamedTuple):
+    """What a post's page shows of an approved item: not the text typed (its stored HTML instead), the
+    addresses, notes. Read as plain rows: the page shows every approved item, and building a hundred ORM
+    objects cost more than rendering them."""
+
+    id: int
+    post_id: int
+    parent_id: int | None
+    kind: str
+    status: str
+    author_name: str
+    author_url: str
+    author_photo: str
+    content_html: str | None
+    # The text typed, read only for an item stored without its HTML (one written by plain statements, such
+    # as an import of old comments): comment_html renders it then.
+    content: str | None
+    created_at: datetime
+    mention_type: str | None
+
+    @property
+    def is_linkback(self) -> bool:
+        return self.kind != CommentKind.COMMENT
+
+
+# Built once (constructing it cost as much as running it).
+_SHOWN_ITEMS = (
+    sa.select(
+        Comment.id, Comment.post_id, Comment.parent_id, Comment.kind, Comment.status, Comment.author_name,
+        Comment.author_url, Comment.author_photo, Comment.content_html,
+        sa.case((Comment.content_html.is_(None), Comment.content), else_=sa.null()),
+        Comment.created_at, Comment.mention_type,
+    )
+    .where(Comment.post_id == sa.bindparam("post_id"), Comment.shown_to_readers())
+    .order_by(Comment.created_at, Comment.id)
 )
 
 
-def approved_items(post: Post) -> list[Comment]:
+def counts_of(items: list[ShownItem]) -> Counts:
+    """approved_counts of one post, from its approved items already read."""
+    comments = sum(1 for item in items if item.kind == CommentKind.COMMENT)
+    return Counts(comments, len(items) - comments)
+
+
+def approved_items(post: Post) -> list[ShownItem]:
     """Everything approved under a post (comments and mentions), oldest first, with the columns pages show."""
-    return list(
-        db.session.execute(
-            db.select(Comment)
-            # The text typed is read only for an item stored without its HTML (one written by plain
-            # statements, such as an import of old comments): deferred, never a failure.
-            .options(load_only(*SHOWN_ITEM_COLUMNS, raiseload=True), defer(Comment.content))
-            .filter(Comment.post_id == post.id, Comment.shown_to_readers())
-            .order_by(Comment.created_at, Comment.id)
-        ).scalars()
-    )
+    make = ShownItem._make
+    return [make(row) for row in db.session.connection().execute(_SHOWN_ITEMS, {"post_id": post.id})]
+
+
+# A post's categories and tags in one statement (its page shows both): built once.
+_TERMS = sa.union_all(
+    sa.select(sa.literal(True).label("is_category"), Category.id, Category.name, Category.slug, Category.is_default)
+    .join(post_categories, post_categories.c.category_id == Category.id)
+    .where(post_categories.c.post_id == sa.bindparam("post_id")),
+    sa.select(sa.literal(False), Tag.id, Tag.name, Tag.slug, sa.literal(False))
+    .join(post_tags, post_tags.c.tag_id == Tag.id)
+    .where(post_tags.c.post_id == sa.bindparam("post_id")),
+).order_by(sa.literal_column("name"))  # the database's collation, as the relationships order them
+
+
+def _stored(term):
+    make_transient_to_detached(term)  # a row as read: it has its identity and nothing to write
+    return db.session.merge(term, load=False)
+
+
+def load_terms(post: Post) -> None:
+    """Fill `post.categories` and `post.tags` (each by name, as their relationships order them) from one query
+    instead of a lazy load each. The rows become the session's Category and Tag objects without another read
+    (merge without load: they are the stored rows, just read)."""
+    categories, tags = [], []
+    for is_category, term_id, name, slug, is_default in db.session.connection().execute(
+        _TERMS, {"post_id": post.id}
+    ):
+        if is_category:
+            categories.append(_stored(Category(id=term_id, name=name, slug=slug, is_default=bool(is_default))))
+        else:
+            tags.append(_stored(Tag(id=term_id, name=name, slug=slug)))
+    set_committed_value(post, "categories", categories)
+    set_committed_value(post, "tags", tags)

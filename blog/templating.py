@@ -8,6 +8,7 @@ from flask import Flask
 
 from .authors import author_card
 from .comment_html import comment_html
+from .comment_list import comment_list_html
 from .discussion import comments_close_at, pings_close_at
 from .models import Post
 from .pages import navigation_pages
@@ -43,7 +44,7 @@ def init_app(app: Flask) -> None:
         comments_close_at=comments_close_at, pings_close_at=pings_close_at, author_card=author_card,
         page_meta=page_meta, permalink_values=permalink_values, comments_feed_url=comments_feed_url,
         edit_url=edit_url, navigation_pages=navigation_pages, continue_reading_html=continue_reading_html,
-        comment_html=comment_html,
+        comment_html=comment_html, comment_list_html=comment_list_html,
         url_for=url_for,  # remembers the paths it builds (blog/url_cache.py)
     )
     app.jinja_env.filters.update(

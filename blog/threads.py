@@ -30,6 +30,11 @@ class Discussion:
     default_page: int = 1  # the page shown when the address names none
 
     @property
+    def mention_nodes(self) -> list[Node]:
+        """The mentions shown apart, each as a top-level node without replies."""
+        return [Node(mention) for mention in self.mentions]
+
+    @property
     def is_empty(self) -> bool:
         return not self.nodes and not self.mentions and not self.reactions
 

@@ -110,6 +110,7 @@ def comment_link(post: Post, comment: Comment) -> str:
 def render_post(post: Post, form: CommentForm, status: int = 200):
     settings = get_settings()
     items = archive.approved_items(post)
+    archive.load_terms(post)
     own_pending = own_pending_comments(post)  # shown to this browser only, marked as waiting
     discussion = _discussion(post, items, own_pending, page=request.args.get("cpage", type=int))
     comments_open = accepts_comments(post)
@@ -127,7 +128,7 @@ def render_post(post: Post, form: CommentForm, status: int = 200):
             "public/post.html",
             post=post,
             discussion=discussion,
-            counts=archive.approved_counts([post.id])[post.id],
+            counts=archive.counts_of(items),
             neighbours=archive.adjacent_posts(post),
             form=form,
             comments_open=comments_open,
