@@ -9,6 +9,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from .extensions import db
@@ -38,16 +39,19 @@ def _values_of(year: int, month: int, day: int, slug: str) -> dict:
     return {"year": year, "month": month, "day": day, "slug": slug}
 
 
+_PUBLISHED_POST = (  # built once: every post page asks
+    sa.select(Post).options(joinedload(Post.author))  # the page shows it: one query, not two
+    .where(Post.slug == sa.bindparam("slug"), Post.status == PostStatus.PUBLISHED, Post.kind == PostKind.POST)
+)
+
+
 def resolve_permalink(year: int, month: int, day: int, slug: str) -> AddressMatch | None:
     """What the address /year/month/day/slug/ answers, in this order: the post published there; the
     post that was there (moved or gone) — so an old address keeps its post even when another post
     now uses the slug on another date; a published post with that slug on another date (the date in
     the URL is not the post's: 301); else None (404)."""
     values = _values_of(year, month, day, slug)
-    live = db.session.execute(
-        db.select(Post).options(joinedload(Post.author))  # the page shows it: one query, not two
-        .filter(Post.slug == slug, Post.status == PostStatus.PUBLISHED, Post.kind == PostKind.POST)
-    ).scalar_one_or_none()
+    live = db.session.execute(_PUBLISHED_POST, {"slug": slug}).scalar_one_or_none()
     if live is not None and permalink_values(live) == values:
         return AddressMatch(live, AddressState.LIVE)
     earlier = db.session.execute(

@@ -9,7 +9,6 @@ comment text is its stored HTML (blog/comment_html.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from markupsafe import Markup, escape
 
@@ -71,7 +70,9 @@ class _Renderer:
             f'      {label}<span class="comment-author p-author h-card">{author}</span>\n'
             + (f'      <data class="u-url" value="{escape(url)}"></data>\n' if cites_source else "")
             + f'      <a class="comment-date{"" if cites_source else " u-url"}" href="#comment-{item_id}">'
-            f'<time class="dt-published" datetime="{_datetime_attribute(moment)}">{_date_text(moment)}</time></a>\n'
+            # As the datetime_attr and datetime filters: whole seconds with the zone's offset; words.
+            f'<time class="dt-published" datetime="{moment.replace(microsecond=0).isoformat()}">'
+            f'{moment.strftime("%B %-d, %Y at %H:%M")}</time></a>\n'
             f'    </header>\n'
         )
         if pending:  # only the browser that wrote it is given it (public.render_post)
@@ -88,13 +89,3 @@ class _Renderer:
                 self.node(child, parts)
             parts.append("  </ol>\n")
         parts.append("</li>\n")
-
-
-def _datetime_attribute(moment: datetime) -> str:
-    """As the datetime_attr filter: whole seconds, with the zone's offset."""
-    return moment.replace(microsecond=0).isoformat()
-
-
-def _date_text(moment: datetime) -> str:
-    """As the datetime filter."""
-    return moment.strftime("%B %-d, %Y at %H:%M")

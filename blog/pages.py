@@ -54,16 +54,19 @@ class NavigationLink:
     slug: str
 
 
+_NAVIGATION = (  # built once: every public page asks
+    sa.select(Post.title, Post.slug)
+    .where(Post.kind == PostKind.PAGE, Post.status == PostStatus.PUBLISHED)
+    .order_by(Post.menu_order, Post.title, Post.id)
+)
+
+
 def navigation_pages() -> list[NavigationLink]:
     """The published pages for the site's navigation, in the owner's menu order (then by title),
     read once per request."""
     if "navigation_pages" not in g:
         try:
-            rows = db.session.execute(
-                db.select(Post.title, Post.slug)
-                .filter(Post.kind == PostKind.PAGE, Post.status == PostStatus.PUBLISHED)
-                .order_by(Post.menu_order, Post.title, Post.id)
-            ).all()
+            rows = db.session.connection().execute(_NAVIGATION).all()
         except sa.exc.SQLAlchemyError:
             # An error page drawn after a failed transaction (or with the database gone) still shows,
             # without the pages.

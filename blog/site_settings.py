@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask import g, has_app_context
 
 from .extensions import db
@@ -76,19 +77,31 @@ SPECS: dict[str, SettingSpec] = {
 }
 
 
+_ROWS = sa.select(Setting.key, Setting.value)  # built once
+_parsed: tuple[tuple, dict[str, Any]] = ((), {})  # the rows last read in this process, and their values
+
+
 def _load() -> dict[str, Any]:
+    """The settings' values from their rows. Parsing them again is skipped while the rows are what this process
+    read last (they are read every request, and seldom change)."""
+    global _parsed
+    rows = tuple(tuple(row) for row in db.session.connection().execute(_ROWS))
+    seen, values = _parsed
+    if rows == seen and seen:
+        return dict(values)
     values = {name: spec.default for name, spec in SPECS.items()}
-    for row in db.session.execute(db.select(Setting)).scalars():
-        spec = SPECS.get(row.key)
+    for key, raw in rows:
+        spec = SPECS.get(key)
         if spec is None:
             continue
         try:
-            value = json.loads(row.value)
+            value = json.loads(raw)
         except ValueError:
             continue
         if isinstance(value, spec.type) and not (spec.type is int and isinstance(value, bool)):
-            values[row.key] = value
-    return values
+            values[key] = value
+    _parsed = (rows, values)
+    return dict(values)
 
 
 def get_settings() -> dict[str, Any]:

@@ -110,3 +110,28 @@ def test_remembered_paths_are_bounded(app, monkeypatch):
         for n in range(500):
             assert url_cache.url_for("public.tag", slug=f"tag-{n}") == f"/tag/tag-{n}/"
     assert len(app.extensions["url_cache"]) <= 50
+
+
+def test_settings_parsed_once_still_follow_every_change_to_their_rows(app):
+    """The values parsed from the settings rows are kept while the rows are the same; a row written by any
+    process (here a plain statement, as another worker's commit) is seen by the next read."""
+    from blog.models import Setting
+    from blog.site_settings import get_settings, save_settings
+
+    with app.app_context():
+        save_settings({"blog_title": "First"})
+    with app.app_context():
+        first = get_settings()
+        first["blog_title"] = "changed by a caller"  # a request's copy: never the next one's
+    with app.app_context():
+        assert get_settings()["blog_title"] == "First"
+        db.session.execute(sa.update(Setting).where(Setting.key == "blog_title").values(value='"Second"'))
+        db.session.commit()
+    with app.app_context():
+        assert get_settings()["blog_title"] == "Second"
+        db.session.execute(sa.delete(Setting).where(Setting.key == "blog_title"))
+        db.session.commit()
+    with app.app_context():
+        from blog.site_settings import SPECS
+
+        assert get_settings()["blog_title"] == SPECS["blog_title"].default
