@@ -14,7 +14,8 @@ from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import Post, PostAddress, PostKind, PostStatus, utcnow
-from .permalinks import permalink_values
+from .pages import find_published_page
+from .permalinks import address_values, permalink_values
 
 
 class AddressState(enum.StrEnum):
@@ -30,8 +31,10 @@ class AddressMatch:
 
 
 def permalink_path(values: dict) -> str:
-    """The address key of permalink values: /YYYY/MM/DD/slug/ (without any path prefix the site is
-    served under, so moving the blog under /blog/ changes no key)."""
+    """The address key of a post's permalink values, /YYYY/MM/DD/slug/, or of a page's, /slug/ (without any
+    path prefix the site is served under, so moving the blog under /blog/ changes no key)."""
+    if "year" not in values:
+        return f"/{values['slug']}/"
     return f"/{values['year']:04d}/{values['month']:02d}/{values['day']:02d}/{values['slug']}/"
 
 
@@ -69,6 +72,24 @@ def resolve_permalink(year: int, month: int, day: int, slug: str) -> AddressMatc
     return None
 
 
+def resolve_page_address(slug: str) -> AddressMatch | None:
+    """What /slug/ answers: the page published there; else the page that was there and went to the trash or
+    was deleted (410), or was published elsewhere since (301); else None (404)."""
+    live = find_published_page(slug)
+    if live is not None:
+        return AddressMatch(live, AddressState.LIVE)
+    earlier = db.session.execute(
+        db.select(PostAddress).filter(PostAddress.path == permalink_path({"slug": slug}))
+    ).scalar_one_or_none()
+    if earlier is None or not earlier.post.is_page:
+        return None
+    if earlier.post.is_gone:
+        return AddressMatch(earlier.post, AddressState.GONE)
+    if earlier.post.is_published:
+        return AddressMatch(earlier.post, AddressState.MOVED)
+    return None
+
+
 def record_old_address(values: dict, post: Post, now: datetime | None = None) -> None:
     """Remember that `values` was the post's address (the caller commits). A path that another post
     once left is given to this one: the latest post to leave an address is the one it means."""
@@ -86,7 +107,7 @@ def forget_current_address(post: Post) -> None:
     its own again, not an old one."""
     db.session.execute(
         db.delete(PostAddress).where(
-            PostAddress.path == permalink_path(permalink_values(post)), PostAddress.post_id == post.id
+            PostAddress.path == permalink_path(address_values(post)), PostAddress.post_id == post.id
         )
     )
 

@@ -164,7 +164,8 @@ def test_a_page_moved_to_the_trash_leaves_the_navigation_and_comes_back_on_resto
     token = csrf_token(author.client, "/admin/pages")
     response = author.client.post(f"/admin/posts/{page.id}/trash", data={"csrf_token": token})
     assert response.headers["Location"].endswith("/admin/pages")
-    assert visitor.get("/about/").status_code == 404
+    assert visitor.get("/about/").status_code == 410  # gone, as a trashed post's address
+    assert visitor.get("/about").status_code == 410
     assert "About" not in nav_titles(visitor.get("/").get_data(as_text=True))
     assert ">About</a>" not in author.client.get("/admin/pages").get_data(as_text=True)
     assert "About" in author.client.get("/admin/posts?status=trash").get_data(as_text=True)
@@ -172,6 +173,31 @@ def test_a_page_moved_to_the_trash_leaves_the_navigation_and_comes_back_on_resto
     author.client.post(f"/admin/posts/{page.id}/restore", data={"csrf_token": token})
     assert visitor.get("/about/").status_code == 200
     assert "About" in nav_titles(visitor.get("/").get_data(as_text=True))
+
+
+def test_a_deleted_page_answers_410_until_a_new_page_takes_its_address(app, author, visitor):
+    page = author.publish_page("Contact", "Write to me.")
+    token = csrf_token(author.client, "/admin/pages")
+    author.client.post(f"/admin/posts/{page.id}/trash", data={"csrf_token": token})
+    token = csrf_token(author.client, "/admin/posts?status=trash")
+    assert author.client.post(f"/admin/posts/{page.id}/delete", data={"csrf_token": token}).status_code == 302
+    gone = visitor.get("/contact/")
+    assert gone.status_code == 410 and "Write to me." not in gone.get_data(as_text=True)
+    assert visitor.get("/never-was-a-page/").status_code == 404
+    author.publish_page("Contact", "New ways to reach me.")
+    assert "New ways to reach me." in visitor.get("/contact/").get_data(as_text=True)
+
+
+def test_a_restored_page_whose_slug_was_taken_moves_and_its_old_address_leads_to_the_new_owner(
+        app, author, visitor):
+    first = author.publish_page("Team", "The old team.")
+    token = csrf_token(author.client, "/admin/pages")
+    author.client.post(f"/admin/posts/{first.id}/trash", data={"csrf_token": token})
+    author.publish_page("Team", "The new team.")  # takes /team/ meanwhile
+    token = csrf_token(author.client, "/admin/posts?status=trash")
+    author.client.post(f"/admin/posts/{first.id}/restore", data={"csrf_token": token})
+    assert "The new team." in visitor.get("/team/").get_data(as_text=True)
+    assert "The old team." in visitor.get("/team-2/").get_data(as_text=True)
 
 
 # --- bad input -------------------------------------------------------------------------------------

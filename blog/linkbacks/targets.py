@@ -11,7 +11,7 @@ from flask import current_app
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from ..addresses import resolve_permalink
+from ..addresses import resolve_page_address, resolve_permalink
 from ..extensions import db
 from ..models import Post, PostKind
 from ..site_settings import get_setting
@@ -46,10 +46,10 @@ def find_own_post(url: str) -> Post | None:
             endpoint, values = _match_redirect(adapter, redirect.new_url)
         except HTTPException:
             continue
-        if endpoint == "public.post":
-            found = resolve_permalink(**values)
-            if found is not None:
-                return found.post
+        found = (resolve_permalink(**values) if endpoint == "public.post"
+                 else resolve_page_address(values["slug"]) if endpoint == "public.page" else None)
+        if found is not None:
+            return found.post
         if endpoint in ENTRY_ENDPOINTS:
             return db.session.execute(
                 db.select(Post).filter_by(slug=values["slug"], kind=ENTRY_ENDPOINTS[endpoint])

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import archive, categories, pages
-from ..addresses import AddressState, resolve_permalink
+from .. import archive, categories
+from ..addresses import AddressState, resolve_page_address, resolve_permalink
 from ..comments import (
     CommentInput,
     CommentRejected,
@@ -252,9 +252,11 @@ def archives():
 # any other one-segment address is a plain 404 here rather than a redirect to a 404.
 @bp.get("/<slug>/", strict_slashes=False)
 def page(slug):
-    found = pages.find_published_page(slug)
+    found = resolve_page_address(slug)
     if found is None:
         abort(404)
-    if not request.path.endswith("/"):
-        return redirect(post_url(found), code=301)
-    return render_post(found, CommentForm())
+    if found.state == AddressState.GONE:
+        abort(410)  # in the trash or deleted, as a post's address
+    if found.state == AddressState.MOVED or not request.path.endswith("/"):
+        return redirect(post_url(found.post), code=301)
+    return render_post(found.post, CommentForm())
