@@ -31,6 +31,12 @@ def cache_key(environ) -> str:
             f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}{'?' + query if query else ''}")
 
 
+def _autocommit(dbapi_connection, _record) -> None:
+    """psycopg reads in autocommit (sqlite3 already does for a SELECT outside a transaction)."""
+    if hasattr(dbapi_connection, "autocommit") and type(dbapi_connection).__module__.startswith("psycopg"):
+        dbapi_connection.autocommit = True
+
+
 class CookielessFastPath:
     """WSGI middleware serving stored pages to requests that carry no cookie."""
 
@@ -40,6 +46,7 @@ class CookielessFastPath:
         self.store = PageStore(int(app.config["PAGE_CACHE_MAX_BYTES"]))
         self.engine: sa.Engine | None = None
         self.engine_lock = threading.Lock()
+        self.statements: dict[int, tuple[str, tuple[str, ...] | None]] = {}
 
     def __call__(self, environ, start_response):
         if (environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or environ.get("HTTP_COOKIE")
@@ -60,23 +67,55 @@ class CookielessFastPath:
         if entry.expires_at is not None and time.time() >= entry.expires_at:
             return False
         keys = tuple(entry.generations)
-        # From a pool of the fast path's own, without a ping per checkout (an error falls back to Flask).
-        with self._engine().connect() as connection:
-            rows = connection.execute(generations_query(len(keys)), {f"k{i}": k for i, k in enumerate(keys)})
-            found = {k: generation for k, generation in rows}
+        found = dict(self._read_generations(keys))
         return {k: found.get(k, 0) for k in keys} == entry.generations
 
+    def _read_generations(self, keys: tuple[str, ...]) -> list[tuple[str, int]]:
+        """The stored generations of `keys`, through the driver's own cursor on a connection of the fast path's
+        pool (in autocommit, not reset on return: each read sees what is committed then, and nothing is left
+        to roll back). SQLAlchemy's Connection, its reset on return and its result objects cost twice what the
+        rest of a cache hit did, and each call into the driver gives up the GIL to the other threads."""
+        sql, names = self._statement(len(keys))
+        values = {f"k{i}": k for i, k in enumerate(keys)}
+        connection = self._engine().raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql, tuple(values[name] for name in names) if names else values)
+            rows = cursor.fetchall()
+            cursor.close()
+        except Exception:
+            connection.invalidate()  # not given back to the pool: the next read gets a new one
+            raise
+        finally:
+            connection.close()
+        return rows
+
+    def _statement(self, count: int) -> tuple[str, tuple[str, ...] | None]:
+        """generations_query(count) compiled for this database's driver: its SQL, and the order of its
+        parameters for a driver that takes them by position (None: by name)."""
+        statement = self.statements.get(count)
+        if statement is None:
+            compiled = generations_query(count).compile(dialect=self._engine().dialect)
+            names = tuple(compiled.positiontup) if compiled.positional else None
+            statement = self.statements[count] = (str(compiled), names)
+        return statement
+
     def _engine(self) -> sa.Engine:
-        """An engine of the fast path's own, so its reads never wait for the app's pool (nor starve it)."""
+        """An engine of the fast path's own, so its reads never wait for the app's pool (nor starve it). Its
+        connections only read, in autocommit, so the pool does not roll them back on return."""
         with self.engine_lock:
             if self.engine is None:
                 config = self.app.config
                 options = config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
                 threads = int(config["SERVER_THREADS"])
-                self.engine = sa.create_engine(
+                engine = sa.create_engine(
                     config["SQLALCHEMY_DATABASE_URI"], connect_args=options.get("connect_args", {}),
-                    pool_size=threads, max_overflow=threads, pool_pre_ping=False,
+                    pool_size=threads, max_overflow=threads, pool_pre_ping=False, pool_reset_on_return=None,
                 )
+                sa.event.listen(engine, "connect", _autocommit)
+                with engine.connect():  # a first connection, and the engine_connect listeners told of it
+                    pass
+                self.engine = engine
             return self.engine
 
     def _render(self, key: str, environ, start_response):

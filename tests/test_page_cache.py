@@ -267,6 +267,35 @@ def test_cookieless_readers_get_the_fast_path_and_see_changes_from_another_app(a
     assert reader.get("/", headers={"If-None-Match": home.headers["ETag"]}).status_code == 304
 
 
+def fast_path_of(app):
+    from blog.page_cache_wsgi import CookielessFastPath
+
+    layer = app.wsgi_app
+    while not isinstance(layer, CookielessFastPath):
+        layer = getattr(layer, "wsgi_app", None) or layer.app
+    return layer
+
+
+def test_a_fast_path_connection_broken_in_its_pool_falls_back_to_flask_once(app, author, caplog):
+    """As after a database restart: the fast path's idle connection no longer works. That reader is answered by
+    Flask (a fresh page, never an error), the broken connection is dropped, and the next reader is fast again."""
+    post = author.publish("Sturdy", "Words.")
+    url = author.url_of(post)
+    reader = app.test_client(use_cookies=False)
+    assert [cache_state(reader.get(url)) for _ in range(2)] == ["miss", "hit"]
+    engine = fast_path_of(app).engine
+    pooled = engine.raw_connection()
+    pooled.driver_connection.close()  # broken while idle in the pool
+    pooled.close()  # back to the pool, as it sat there
+    fallback = reader.get(url)
+    assert fallback.status_code == 200 and "Words." in fallback.get_data(as_text=True)  # through Flask
+    assert [r.message for r in caplog.records] == ["page cache: could not read the generations"]
+    caplog.clear()
+    again = reader.get(url)
+    assert again.status_code == 200 and cache_state(again) == "hit"
+    assert not caplog.records  # a new connection: the fast path again
+
+
 def test_cookieless_visitor_gets_a_session_and_token_that_work(app, author):
     post = author.publish("Fresh session", "Text.")
     url = author.url_of(post)
