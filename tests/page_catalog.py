@@ -207,6 +207,7 @@ def fill_blog(app, owner, commenter) -> FilledBlog:
         Page("webmention status, queued", "/webmention/token-queued", "reader"),
         Page("webmention status, rejected", "/webmention/token-rejected", "reader"),
         Page("login", "/login", "reader"),
+        Page("log out (asks first)", "/logout", "owner"),
         Page("posts", "/admin/posts", "owner"),
         Page("new post", "/admin/posts/new", "owner"),
         Page("edit post, with linkbacks", f"/admin/posts/{main_id}/edit", "owner"),

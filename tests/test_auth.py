@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 from blog_testing import PASSWORD, csrf_token, run_setup, snapshot
 
 from blog.auth import SetupAlreadyDone, clear_login_failures, create_administrator, login_refused_until
@@ -181,10 +182,20 @@ def test_logout_when_already_logged_out_goes_home(app, author):
     assert response.status_code == 302 and path_of(response) == "/"
 
 
-def test_logout_by_get_does_nothing(author):
-    # Not a page (405, or 404 from the pages' /<slug> address that GET /logout also matches)
-    assert author.client.get("/logout").status_code in (404, 405)
+def test_logout_by_get_asks_and_logs_out_only_by_its_form(app, author):
+    """A link to /logout (from anywhere, even another site) logs nobody out: it shows a page asking, whose form
+    does it, with its CSRF token."""
+    page = author.client.get("/logout")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     assert is_logged_in(author.client)
+    form = BeautifulSoup(page.get_data(as_text=True), "html.parser").select_one("main form")
+    assert form["method"] == "post" and form["action"] == "/logout"
+    assert author.client.post("/logout", data={"csrf_token": "forged"}).status_code == 400
+    assert is_logged_in(author.client)
+    token = form.select_one('input[name="csrf_token"]')["value"]
+    assert author.client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert not is_logged_in(author.client)
+    assert path_of(app.test_client().get("/logout")) == "/"  # nobody to log out: home
 
 
 # --- the failed-login throttle -----------------------------------------------------------------

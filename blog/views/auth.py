@@ -69,6 +69,15 @@ def login():
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
 
+@bp.get("/logout")
+def confirm_logout():
+    """Typed into the address bar, or followed from a bookmark: a link must not log anyone out (another site
+    could make the browser follow it), so this asks, as WordPress's "Do you really want to log out?" does."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("public.index"))
+    return render_template("auth/logout.html"), 200, {"Cache-Control": "no-store"}
+
+
 @bp.post("/logout")
 def logout():
     # No login required: logging out twice (say from a second tab) simply ends up at home,
