@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from bs4 import BeautifulSoup
 from blog_testing import PASSWORD, csrf_token, run_setup, snapshot
+from bs4 import BeautifulSoup
 
 from blog.auth import SetupAlreadyDone, clear_login_failures, create_administrator, login_refused_until
 from blog.extensions import db

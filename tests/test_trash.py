@@ -263,33 +263,10 @@ def test_empty_trash_keeps_what_was_trashed_after_the_question(app, author):
 # --- linkbacks: incoming refused, outgoing told again (WM-9) -----------------------------------
 
 
-def test_incoming_linkbacks_to_a_gone_post_are_refused(app, author, live_server, httpserver):
-    trashed, deleted = author.publish("In the trash", "T"), author.publish("Deleted", "D")
-    targets = {p.id: live_server.url + author.url_of(p) for p in (trashed, deleted)}
-    trash(author, trashed.id)
-    trash(author, deleted.id)
-    delete_for_good(author, deleted.id)
-    httpserver.expect_request("/src").respond_with_data(
-        "<html><head><title>S</title></head><body>" + "".join(f'<a href="{t}">x</a>' for t in targets.values())
-        + "</body></html>", content_type="text/html")
-    source = httpserver.url_for("/src")
-    before = snapshot(app)
-    rpc = xmlrpc.client.ServerProxy(live_server.url + "/xmlrpc")
-    for post_id, code in ((trashed.id, 33), (deleted.id, 32)):  # LINKBACKS.md 1.3
-        with pytest.raises(xmlrpc.client.Fault) as fault:
-            rpc.pingback.ping(source, targets[post_id])
-        assert fault.value.faultCode == code
-        mention = requests.post(live_server.url + "/webmention", data={"source": source, "target": targets[post_id]},
-                                timeout=5)
-        assert mention.status_code == 400 and "invalid_target" in mention.text  # WM-13
-        ping = requests.post(targets[post_id] + "trackback/", data={"url": source, "title": "T"}, timeout=5)
-        assert ping.status_code == 410 and "<error>1</error>" in ping.text
-    after = snapshot(app)
-    assert after["comments"] == before["comments"] and after["incoming_webmentions"] == before["incoming_webmentions"]
-
-
-def test_incoming_linkbacks_to_a_gone_page_are_refused_as_to_a_gone_post(app, author, live_server, httpserver):
-    trashed, deleted = author.publish_page("Trashed page", "T"), author.publish_page("Deleted page", "D")
+@pytest.mark.parametrize("kind", ["post", "page"])
+def test_incoming_linkbacks_to_a_gone_post_or_page_are_refused(app, author, live_server, httpserver, kind):
+    publish = author.publish if kind == "post" else author.publish_page
+    trashed, deleted = publish("In the trash", "T"), publish("Deleted", "D")
     targets = {p.id: live_server.url + author.url_of(p) for p in (trashed, deleted)}
     trash(author, trashed.id)
     trash(author, deleted.id)
@@ -308,6 +285,8 @@ def test_incoming_linkbacks_to_a_gone_page_are_refused_as_to_a_gone_post(app, au
         mention = requests.post(live_server.url + "/webmention", data={"source": source, "target": targets[post_id]},
                                 timeout=5)
         assert mention.status_code == 400 and "invalid_target" in mention.text  # WM-13
+        ping = requests.post(targets[post_id] + "trackback/", data={"url": source, "title": "T"}, timeout=5)
+        assert ping.status_code == 410 and "<error>1</error>" in ping.text
     after = snapshot(app)
     assert after["comments"] == before["comments"] and after["incoming_webmentions"] == before["incoming_webmentions"]
 

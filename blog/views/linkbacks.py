@@ -6,8 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import escape
 
-from .. import pages
-from ..addresses import AddressState, resolve_permalink
+from ..addresses import AddressState, resolve_page_address, resolve_permalink
 from ..extensions import csrf
 from ..jobs import wake_jobs
 from ..linkbacks.receiving import Caller, TrackbackRefused, accept_trackback, decode_trackback_form
@@ -83,10 +82,12 @@ def trackback(year, month, day, slug):
 @bp.route("/<slug>/trackback/", methods=["GET", "POST"])
 @csrf.exempt
 def page_trackback(slug):
-    page = pages.find_published_page(slug)
-    if page is None:
+    found = resolve_page_address(slug)
+    if found is None:
         return trackback_reply("No such page here.", 404)
-    return _trackback(page)
+    if found.state == AddressState.GONE:
+        return trackback_reply("This page has been deleted.", 410)
+    return _trackback(found.post)
 
 
 def _trackback(post):
