@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from markupsafe import Markup, escape
 
 from .comment_html import comment_html
+from .date_formats import DATETIME_WORDS, attribute_value
 from .models import CommentKind, CommentStatus
 from .site_settings import blog_timezone, get_settings
 from .threads import Node
@@ -70,9 +71,9 @@ class _Renderer:
             f'      {label}<span class="comment-author p-author h-card">{author}</span>\n'
             + (f'      <data class="u-url" value="{escape(url)}"></data>\n' if cites_source else "")
             + f'      <a class="comment-date{"" if cites_source else " u-url"}" href="#comment-{item_id}">'
-            # As the datetime_attr and datetime filters: whole seconds with the zone's offset; words.
-            f'<time class="dt-published" datetime="{moment.replace(microsecond=0).isoformat()}">'
-            f'{moment.strftime("%B %-d, %Y at %H:%M")}</time></a>\n'
+            # As the datetime_attr and datetime filters, with the zone looked up once for the whole list.
+            f'<time class="dt-published" datetime="{attribute_value(moment)}">'
+            f'{moment.strftime(DATETIME_WORDS)}</time></a>\n'
             f'    </header>\n'
         )
         if pending:  # only the browser that wrote it is given it (public.render_post)

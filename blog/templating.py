@@ -9,6 +9,7 @@ from flask import Flask
 from .authors import author_card
 from .comment_html import comment_html
 from .comment_list import comment_list_html
+from .date_formats import DATE_WORDS, DATETIME_WORDS, attribute_value
 from .discussion import comments_close_at, pings_close_at
 from .models import Post
 from .pages import navigation_pages
@@ -20,17 +21,17 @@ from .site_settings import get_settings
 from .url_cache import url_for
 
 
-def format_date(moment: datetime | None, fmt: str = "%B %-d, %Y") -> str:
+def format_date(moment: datetime | None, fmt: str = DATE_WORDS) -> str:
     return "" if moment is None else local_time(moment).strftime(fmt)
 
 
 def format_datetime(moment: datetime | None) -> str:
-    return format_date(moment, "%B %-d, %Y at %H:%M")
+    return format_date(moment, DATETIME_WORDS)
 
 
 def datetime_attribute(moment: datetime | None) -> str:
     """For datetime="" attributes and microformats: whole seconds, in the blog's zone with its offset."""
-    return "" if moment is None else local_time(moment).replace(microsecond=0).isoformat()
+    return "" if moment is None else attribute_value(local_time(moment))
 
 
 def edit_url(post: Post) -> str:
