@@ -33,7 +33,7 @@ def cache_key(environ) -> str:
 
 def _autocommit(dbapi_connection, _record) -> None:
     """psycopg reads in autocommit (sqlite3 already does for a SELECT outside a transaction)."""
-    if hasattr(dbapi_connection, "autocommit") and type(dbapi_connection).__module__.startswith("psycopg"):
+    if type(dbapi_connection).__module__.startswith("psycopg"):
         dbapi_connection.autocommit = True
 
 
@@ -103,6 +103,8 @@ class CookielessFastPath:
     def _engine(self) -> sa.Engine:
         """An engine of the fast path's own, so its reads never wait for the app's pool (nor starve it). Its
         connections only read, in autocommit, so the pool does not roll them back on return."""
+        if self.engine is not None:  # every cache hit asks: no lock once it is made
+            return self.engine
         with self.engine_lock:
             if self.engine is None:
                 config = self.app.config
