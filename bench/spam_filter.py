@@ -37,7 +37,9 @@ def as_item(record: dict, post: Post) -> Comment:
     return Comment(post_id=post.id, kind=CommentKind.COMMENT, author_name=record["author"], content=record["text"])
 
 
-def run(train: list[dict], test: list[dict]) -> dict[str, float]:
+def scores(train: list[dict], test: list[dict]) -> tuple[list[tuple[float, bool]], float, float]:
+    """Trains a fresh filter on `train` through `learn` and scores `test`: each test item's score
+    and whether it is spam, and the seconds spent training and scoring."""
     with tempfile.TemporaryDirectory() as folder:
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite", "TESTING": True,
                           "SECRET_KEY": "bench"})
@@ -57,26 +59,36 @@ def run(train: list[dict], test: list[dict]) -> dict[str, float]:
             db.session.commit()
             trained = time.perf_counter() - started
             totals = trained_totals()
-            spam_at, hold_at = SPECS["spam_threshold"].default / 100, SPECS["spam_hold_threshold"].default / 100
-            outcome = {("spam", "spam"): 0, ("spam", "held"): 0, ("spam", "passed"): 0,
-                       ("ham", "spam"): 0, ("ham", "held"): 0, ("ham", "passed"): 0}
             started = time.perf_counter()
-            for record in test:
-                item = as_item(record, post)
-                score = score_tokens(tokens_of(item), totals).value
-                verdict = "spam" if score >= spam_at else "held" if score >= hold_at else "passed"
-                outcome[(record["label"], verdict)] += 1
-            scored = time.perf_counter() - started
-    spam_n = sum(v for (label, _), v in outcome.items() if label == "spam")
-    ham_n = sum(v for (label, _), v in outcome.items() if label == "ham")
+            scored = [(score_tokens(tokens_of(as_item(record, post)), totals).value, record["label"] == "spam")
+                      for record in test]
+            return scored, trained, time.perf_counter() - started
+
+
+def halvings(runs: int, seed: int):
+    """(name, train, test) for each random halving of the corpus and its swap."""
+    records = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
+    rng = random.Random(seed)
+    for run_number in range(runs):
+        rng.shuffle(records)
+        half = len(records) // 2
+        yield f"{run_number + 1}A", records[:half], records[half:]
+        yield f"{run_number + 1}B", records[half:], records[:half]
+
+
+def run(train: list[dict], test: list[dict]) -> dict[str, float]:
+    scored, trained, scoring = scores(train, test)
+    spam_at, hold_at = SPECS["spam_threshold"].default / 100, SPECS["spam_hold_threshold"].default / 100
+    spam = [score for score, is_spam in scored if is_spam]
+    ham = [score for score, is_spam in scored if not is_spam]
     return {
-        "spam to spam": outcome[("spam", "spam")] / spam_n,
-        "spam held": outcome[("spam", "held")] / spam_n,
-        "spam passed": outcome[("spam", "passed")] / spam_n,
-        "ham to spam": outcome[("ham", "spam")] / ham_n,
-        "ham held": outcome[("ham", "held")] / ham_n,
+        "spam to spam": sum(score >= spam_at for score in spam) / len(spam),
+        "spam held": sum(hold_at <= score < spam_at for score in spam) / len(spam),
+        "spam passed": sum(score < hold_at for score in spam) / len(spam),
+        "ham to spam": sum(score >= spam_at for score in ham) / len(ham),
+        "ham held": sum(hold_at <= score < spam_at for score in ham) / len(ham),
         "train ms/item": 1000 * trained / len(train),
-        "score ms/item": 1000 * scored / len(test),
+        "score ms/item": 1000 * scoring / len(test),
     }
 
 
@@ -86,19 +98,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="random halvings (each also run swapped)")
     args = parser.parse_args()
     records = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
-    rng = random.Random(args.seed)
     print(f"{len(records)} items: {sum(r['label'] == 'spam' for r in records)} spam, "
           f"{sum(r['label'] == 'ham' for r in records)} legitimate; thresholds: spam >= "
           f"{SPECS['spam_threshold'].default} %, held >= {SPECS['spam_hold_threshold'].default} %")
     results = []
-    for run_number in range(args.runs):
-        rng.shuffle(records)
-        half = len(records) // 2
-        for name, train, test in (("A", records[:half], records[half:]), ("B", records[half:], records[:half])):
-            result = run(train, test)
-            results.append(result)
-            print(f"run {run_number + 1}{name}: " + ", ".join(
-                f"{k} {v:.1%}" if "ms" not in k else f"{k} {v:.2f}" for k, v in result.items()))
+    for name, train, test in halvings(args.runs, args.seed):
+        result = run(train, test)
+        results.append(result)
+        print(f"run {name}: " + ", ".join(
+            f"{k} {v:.1%}" if "ms" not in k else f"{k} {v:.2f}" for k, v in result.items()))
     print("worst: spam sent to spam {:.1%}, spam kept out (spam or held) {:.1%}, legitimate sent to spam {:.1%}, "
           "legitimate held {:.1%}".format(
               min(r["spam to spam"] for r in results), min(r["spam to spam"] + r["spam held"] for r in results),
