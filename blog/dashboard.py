@@ -1,6 +1,6 @@
-"""What the dashboard (/admin, "At a glance") shows: counts of posts, pages, drafts and comments
-awaiting moderation, the newest mentions received, deliveries that failed or are being retried, the
-scheduled posts and the latest drafts."""
+"""What the dashboard (/admin, "At a glance") shows: counts of posts, pages, drafts, and of approved,
+pending and spam comments, with what the spam filter learned and discarded; the newest mentions
+received, deliveries that failed or are being retried, the scheduled posts and the latest drafts."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ class Glance:
     scheduled: int
     pending: int  # comments and linkbacks awaiting moderation
     approved: int
+    spam: int  # stored as spam (discarded spam is counted by the spam filter's summary)
 
     @property
     def has_pages(self) -> bool:
@@ -38,7 +39,7 @@ class Glance:
 
 
 def at_a_glance() -> Glance:
-    """Every count in three small queries."""
+    """Every count in small queries."""
     page = is_page()
     posts = dict(db.session.execute(
         db.select(Post.status, sa.func.count(Post.id)).filter(Post.kind == PostKind.POST).group_by(Post.status)
@@ -46,11 +47,13 @@ def at_a_glance() -> Glance:
     pages = db.session.execute(
         db.select(sa.func.count(Post.id)).filter(page, Post.status == PostStatus.PUBLISHED)
     ).scalar_one()
-    comments = {status: count_in_status(status) for status in (CommentStatus.PENDING, CommentStatus.APPROVED)}
+    comments = {status: count_in_status(status)
+                for status in (CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.SPAM)}
     return Glance(
         published=posts.get(PostStatus.PUBLISHED, 0), pages=pages,
         drafts=posts.get(PostStatus.DRAFT, 0), scheduled=posts.get(PostStatus.SCHEDULED, 0),
         pending=comments.get(CommentStatus.PENDING, 0), approved=comments.get(CommentStatus.APPROVED, 0),
+        spam=comments.get(CommentStatus.SPAM, 0),
     )
 
 

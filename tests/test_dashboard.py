@@ -79,12 +79,16 @@ def test_at_a_glance_counts_link_to_their_lists(app, author):
     app.config["COMMENT_FLOOD_SECONDS"] = 0
     leave_comment(app, author, post, "Held for moderation, as a first comment is.")
     add_item(app, post, content="An approved one")
+    add_item(app, post, status="spam", content="Cheap pills")
+    add_item(app, post, kind="pingback", status="spam", content="A link farm")
     entries = glance(author.client)
+    assert entries["2 Spam"] == "/admin/comments/?status=spam"
     assert entries["3 Posts"] == "/admin/posts?status=published"
     assert entries["1 Draft"] == "/admin/posts?status=draft"
     assert entries["1 Scheduled"] == "/admin/posts?status=scheduled"
     assert entries["1 Pending"] == "/admin/comments/"
     assert entries["1 Comment"] == "/admin/comments/?status=approved"
+    assert "Spam filter: learned from 0 spam and 0 legitimate items" in section(page(author.client), "At a glance").text
     # Each link opens its list for the logged-in owner.
     for link in entries.values():
         if link:
