@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from .comment_counts import count_in_status
 from .extensions import db
 from .models import Comment, CommentKind, CommentStatus, Delivery, DeliveryStatus, Post, PostKind, PostStatus
+from .moderation_queue import count_items
 from .newest_items import newest_ids
 
 TROUBLED = (DeliveryStatus.FAILED, DeliveryStatus.RETRYING)
@@ -39,7 +39,7 @@ class Glance:
 
 
 def at_a_glance() -> Glance:
-    """Every count in small queries."""
+    """Every count in three small queries."""
     page = is_page()
     posts = dict(db.session.execute(
         db.select(Post.status, sa.func.count(Post.id)).filter(Post.kind == PostKind.POST).group_by(Post.status)
@@ -47,13 +47,12 @@ def at_a_glance() -> Glance:
     pages = db.session.execute(
         db.select(sa.func.count(Post.id)).filter(page, Post.status == PostStatus.PUBLISHED)
     ).scalar_one()
-    comments = {status: count_in_status(status)
-                for status in (CommentStatus.PENDING, CommentStatus.APPROVED, CommentStatus.SPAM)}
+    comments = count_items()
     return Glance(
         published=posts.get(PostStatus.PUBLISHED, 0), pages=pages,
         drafts=posts.get(PostStatus.DRAFT, 0), scheduled=posts.get(PostStatus.SCHEDULED, 0),
-        pending=comments.get(CommentStatus.PENDING, 0), approved=comments.get(CommentStatus.APPROVED, 0),
-        spam=comments.get(CommentStatus.SPAM, 0),
+        pending=comments.count(CommentStatus.PENDING), approved=comments.count(CommentStatus.APPROVED),
+        spam=comments.count(CommentStatus.SPAM),
     )
 
 
