@@ -42,6 +42,13 @@ def _values_of(year: int, month: int, day: int, slug: str) -> dict:
     return {"year": year, "month": month, "day": day, "slug": slug}
 
 
+def _address_at(values: dict) -> PostAddress | None:
+    """The old address recorded at the permalink values' path, if any."""
+    return db.session.execute(
+        db.select(PostAddress).filter(PostAddress.path == permalink_path(values))
+    ).scalar_one_or_none()
+
+
 _PUBLISHED_POST = (  # built once: every post page asks
     sa.select(Post).options(joinedload(Post.author))  # the page shows it: one query, not two
     .where(Post.slug == sa.bindparam("slug"), Post.status == PostStatus.PUBLISHED, Post.kind == PostKind.POST)
@@ -57,9 +64,7 @@ def resolve_permalink(year: int, month: int, day: int, slug: str) -> AddressMatc
     live = db.session.execute(_PUBLISHED_POST, {"slug": slug}).scalar_one_or_none()
     if live is not None and permalink_values(live) == values:
         return AddressMatch(live, AddressState.LIVE)
-    earlier = db.session.execute(
-        db.select(PostAddress).filter(PostAddress.path == permalink_path(values))
-    ).scalar_one_or_none()
+    earlier = _address_at(values)
     if earlier is not None:
         post = earlier.post
         if post.is_published:
@@ -78,9 +83,7 @@ def resolve_page_address(slug: str) -> AddressMatch | None:
     live = find_published_page(slug)
     if live is not None:
         return AddressMatch(live, AddressState.LIVE)
-    earlier = db.session.execute(
-        db.select(PostAddress).filter(PostAddress.path == permalink_path({"slug": slug}))
-    ).scalar_one_or_none()
+    earlier = _address_at({"slug": slug})
     if earlier is None or not earlier.post.is_page:
         return None
     if earlier.post.is_gone:
@@ -93,10 +96,9 @@ def resolve_page_address(slug: str) -> AddressMatch | None:
 def record_old_address(values: dict, post: Post, now: datetime | None = None) -> None:
     """Remember that `values` was the post's address (the caller commits). A path that another post
     once left is given to this one: the latest post to leave an address is the one it means."""
-    path = permalink_path(values)
-    row = db.session.execute(db.select(PostAddress).filter_by(path=path)).scalar_one_or_none()
+    row = _address_at(values)
     if row is None:
-        db.session.add(PostAddress(path=path, post=post, created_at=now or utcnow()))
+        db.session.add(PostAddress(path=permalink_path(values), post=post, created_at=now or utcnow()))
     elif row.post_id != post.id:
         row.post = post
         row.created_at = now or utcnow()
