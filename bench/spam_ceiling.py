@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.spam_filter import halvings, scores  # noqa: E402
+from bench.spam_filter import halvings, load_corpus, scores  # noqa: E402
 
 LEGITIMATE_TO_SPAM = 0.01
 
@@ -73,7 +73,7 @@ def main() -> None:
     except ImportError:
         sys.exit("scikit-learn is needed for the comparison: .venv/bin/pip install -e '.[bench]'")
     results: dict[str, list[float]] = {"the blog's filter": [], **{name: [] for name in models}}
-    for name, train, test in halvings(args.runs, args.seed):
+    for name, train, test in halvings(load_corpus(), args.runs, args.seed):
         results["the blog's filter"].append(caught_at_best_threshold(scores(train, test)[0]))
         for model_name, make in models.items():
             results[model_name].append(caught_at_best_threshold(_model_scores(make, train, test)))

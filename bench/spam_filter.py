@@ -65,9 +65,12 @@ def scores(train: list[dict], test: list[dict]) -> tuple[list[tuple[float, bool]
             return scored, trained, time.perf_counter() - started
 
 
-def halvings(runs: int, seed: int):
-    """(name, train, test) for each random halving of the corpus and its swap."""
-    records = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
+def load_corpus() -> list[dict]:
+    return [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
+
+
+def halvings(records: list[dict], runs: int, seed: int):
+    """(name, train, test) for each random halving of the records (shuffled in place) and its swap."""
     rng = random.Random(seed)
     for run_number in range(runs):
         rng.shuffle(records)
@@ -97,12 +100,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3, help="random halvings (each also run swapped)")
     args = parser.parse_args()
-    records = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
+    records = load_corpus()
     print(f"{len(records)} items: {sum(r['label'] == 'spam' for r in records)} spam, "
           f"{sum(r['label'] == 'ham' for r in records)} legitimate; thresholds: spam >= "
           f"{SPECS['spam_threshold'].default} %, held >= {SPECS['spam_hold_threshold'].default} %")
     results = []
-    for name, train, test in halvings(args.runs, args.seed):
+    for name, train, test in halvings(records, args.runs, args.seed):
         result = run(train, test)
         results.append(result)
         print(f"run {name}: " + ", ".join(
