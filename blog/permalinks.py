@@ -26,6 +26,11 @@ def permalink_values(post: Post) -> dict:
     return {"year": day.year, "month": day.month, "day": day.day, "slug": post.slug}
 
 
+def address_endpoint(post: Post) -> str:
+    """The view that serves the post's addresses: a page's or a post's."""
+    return "public.page" if post.is_page else "public.post"
+
+
 def address_values(post: Post) -> dict:
     """The URL values of the post's addresses: a page's slug, or a post's date and slug."""
     return {"slug": post.slug} if post.is_page else permalink_values(post)
@@ -37,7 +42,7 @@ def _url(endpoint: str, external: bool, **values) -> str:
 
 def post_url(post: Post, external: bool = False) -> str:
     """The post's permalink, /YYYY/MM/DD/slug/, or a page's /slug/."""
-    return _url("public.page" if post.is_page else "public.post", external, **address_values(post))
+    return _url(address_endpoint(post), external, **address_values(post))
 
 
 def comments_feed_url(post: Post, fmt: str = "atom", external: bool = False) -> str:

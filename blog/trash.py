@@ -18,7 +18,7 @@ from .addresses import forget_current_address, permalink_path, record_old_addres
 from .extensions import db
 from .linkbacks.outbox import queue_deliveries, queue_gone_notices
 from .models import Comment, Delivery, DeliveryMethod, Post, PostStatus, post_categories, post_tags, utcnow
-from .permalinks import absolute_url_for, address_values, post_url
+from .permalinks import absolute_url_for, address_endpoint, address_values, post_url
 from .posts import make_slug, slug_in_use
 from .revisions.tables import PostAutosave, PostRevision
 
@@ -88,7 +88,7 @@ def move_to_trash(post_id: int, now: datetime | None = None) -> TrashOutcome:
     if post.status_before_trash == PostStatus.PUBLISHED:
         was_at = {**address_values(post), "slug": post.slug_before_trash}  # /slug/ for a page
         if post.feed_id is None:  # an old post's feed id is its permalink: fixed before the slug goes
-            post.feed_id = absolute_url_for("public.page" if post.is_page else "public.post", **was_at)
+            post.feed_id = absolute_url_for(address_endpoint(post), **was_at)
         record_old_address(was_at, post, now)
         told = queue_gone_notices(post, now)
     else:
